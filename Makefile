@@ -1,0 +1,43 @@
+# The two commands: `make run` (the service) and `make test` (checks and tests).
+# Both set up .venv on a fresh machine with only Python 3.11.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help venv run test lint typecheck pytest eval bench clean
+
+help:
+	@echo "make run   - set up, migrate, load sample papers and serve http://127.0.0.1:8000"
+	@echo "make test  - set up, then ruff, mypy and pytest"
+	@echo "make eval  - measure the matcher on ../shared/eval/dev_topics.json"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv
+	$(BIN)/newsletter db upgrade
+	$(BIN)/newsletter --help
+
+lint: venv
+	$(BIN)/ruff check newsletter tests bench
+
+typecheck: venv
+	$(BIN)/mypy
+
+pytest: venv
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+eval: venv
+	$(BIN)/python bench/eval_matching.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from newsletter.cli.app import main
+
+main()

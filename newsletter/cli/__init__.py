@@ -1,0 +1,1 @@
+"""The admin command line: one module per command group, registered in ``cli/app.py``."""

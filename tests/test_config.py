@@ -1,0 +1,120 @@
+"""Settings refuse unsafe values at start and are all documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from newsletter.config import Settings, load_settings
+from newsletter.errors import ConfigurationError
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_defaults_work_in_development(tmp_path: Path) -> None:
+    settings = load_settings(var_dir=tmp_path)
+    assert settings.development
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.smtp() is None  # the development mailbox
+    assert len(settings.signing_key()) >= 32
+
+
+def test_production_refuses_missing_secret() -> None:
+    with pytest.raises(ConfigurationError, match="NEWSLETTER_SECRET_KEY"):
+        load_settings(environment="production", base_url="https://papers.example.org")
+
+
+def test_production_refuses_short_secret() -> None:
+    with pytest.raises(ConfigurationError, match="32 or more"):
+        load_settings(
+            environment="production", secret_key="short", base_url="https://papers.example.org"
+        )
+
+
+def test_production_requires_https_links() -> None:
+    with pytest.raises(ConfigurationError, match="NEWSLETTER_BASE_URL"):
+        load_settings(environment="production", secret_key="x" * 40, base_url="http://a.example")
+
+
+def test_production_accepts_safe_values() -> None:
+    settings = load_settings(
+        environment="production", secret_key="x" * 40, base_url="https://papers.example.org/"
+    )
+    assert settings.base_url == "https://papers.example.org"
+    assert settings.signing_key() == "x" * 40
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("DEFAULT_TIMEZONE", "Mars/Olympus", "unknown IANA timezone"),
+        ("DEFAULT_SEND_HOUR", "25", "less than or equal to 23"),
+        ("DATABASE_URL", "mysql://x", "sqlite"),
+        ("SMTP_URL", "http://mail", "smtp://"),
+        ("SMTP_URL", "smtp://mail:25?tls=maybe", "tls="),
+        ("BASE_URL", "papers.example.org", "absolute http"),
+        ("SENDER_ADDRESS", "a@b.c\r\nBcc: x@y.z", "bare address"),
+        ("INGEST_SOURCES", "hf,rss", "item 2"),
+        ("SMTP_POOL_SIZE", "0", "greater than or equal to 1"),
+    ],
+)
+def test_bad_values_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, reason: str
+) -> None:
+    monkeypatch.setenv(f"NEWSLETTER_{variable}", value)
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert f"NEWSLETTER_{variable}" in str(caught.value)
+    assert reason in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "smtp://u:p%40ss@mail.example.org:587",
+            ("mail.example.org", 587, "u", "p@ss", "starttls"),
+        ),
+        ("smtps://mail.example.org", ("mail.example.org", 465, None, None, "implicit")),
+        ("smtp://127.0.0.1:2525?tls=none", ("127.0.0.1", 2525, None, None, "none")),
+        ("smtp://relay:2525?tls=starttls", ("relay", 2525, None, None, "starttls")),
+    ],
+)
+def test_smtp_url_is_parsed(url: str, expected: tuple[object, ...]) -> None:
+    smtp = load_settings(smtp_url=url).smtp()
+    assert smtp is not None
+    assert (smtp.host, smtp.port, smtp.username, smtp.password, smtp.tls) == expected
+
+
+def test_lists_come_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSLETTER_ARXIV_CATEGORIES", "cs.CL, cs.IR")
+    assert load_settings().arxiv_categories == ["cs.CL", "cs.IR"]
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    documented = set(re.findall(r"^\| `NEWSLETTER_([A-Z0-9_]+)`", README.read_text(), re.M))
+    expected = {name.upper() for name in Settings.model_fields}
+    assert expected - documented == set(), "settings missing from README's table"
+    assert documented - expected == set(), "README documents settings that do not exist"
+
+
+def test_the_cli_stops_at_start_on_a_bad_value(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    env = {"NEWSLETTER_DEFAULT_TIMEZONE": "Nowhere/Town", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "newsletter", "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "NEWSLETTER_DEFAULT_TIMEZONE" in result.stderr
+    assert "Traceback" not in result.stderr
