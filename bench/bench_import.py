@@ -31,8 +31,13 @@ def write_csv(path: Path, rows: int) -> None:
         writer.writerow(["email", "topics", "frequency", "send_hour", "timezone"])
         for i in range(rows):
             writer.writerow(
-                [f"reader{i}@example.org", TOPICS[i % 4], ("daily", "weekly")[i % 2], i % 24,
-                 ("UTC", "Europe/Paris", "America/New_York")[i % 3]]
+                [
+                    f"reader{i}@example.org",
+                    TOPICS[i % 4],
+                    ("daily", "weekly")[i % 2],
+                    i % 24,
+                    ("UTC", "Europe/Paris", "America/New_York")[i % 3],
+                ]
             )
 
 

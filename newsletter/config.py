@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     )
     arxiv_rss_url: str = Field("https://rss.arxiv.org/rss", description="arXiv announcement RSS.")
     http_timeout: float = Field(20.0, gt=0, description="Seconds for any source request.")
+    ingest_file: Path | None = Field(
+        None, description="JSON or JSON Lines papers for the `file` source; unset = bundled sample."
+    )
 
     # --- web ---------------------------------------------------------------------------------
     confirm_token_max_age_hours: float = Field(

@@ -1,0 +1,129 @@
+"""Ingest benchmark: seconds per 10,000 papers and peak memory, 10k vs 50k papers.
+
+Generates JSON Lines files of variations of the bundled sample, ingests each into a fresh SQLite
+database (and PostgreSQL when NEWSLETTER_TEST_POSTGRES_URL is set: the benchmark creates and drops
+its own database), then ingests it again (everything unchanged). Timings come from a run without
+tracing; peak memory from a second run under tracemalloc, so tracing does not skew the times.
+Similar peaks for 10k and 50k show that memory does not grow with the file.
+
+    .venv/bin/python bench/bench_ingest.py [--sizes 10000 50000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import tempfile
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from newsletter.sources.configured import sample_path
+from newsletter.sources.files import FileSource
+from newsletter.sources.runner import run_source
+from newsletter.store import migrate
+from newsletter.store.database import Database
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def write_papers(path: Path, count: int) -> None:
+    sample = json.loads(sample_path().read_text(encoding="utf-8"))
+    rng = random.Random(count)
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(count):
+            paper = dict(sample[n % len(sample)])
+            paper.pop("seed", None)
+            paper["title"] = f"{paper['title']} (variant {n // len(sample)})"
+            paper["upvotes"] = rng.randint(0, 500)
+            if n % 3 == 0:
+                paper["arxiv_id"] = f"{24 + n % 2}{n % 12 + 1:02d}.{n:05d}"
+            out.write(json.dumps(paper) + "\n")
+
+
+@contextmanager
+def sqlite_database(folder: Path) -> Iterator[str]:
+    url = f"sqlite:///{folder / f'bench-{uuid.uuid4().hex[:6]}.db'}"
+    migrate.upgrade(url)
+    yield url
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"newsletter_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def ingest(url: str, path: Path, *, traced: bool) -> tuple[float, float, str]:
+    """Seconds and peak MiB (0 when not traced) of one run, and its summary."""
+    db = Database(url)
+    if traced:
+        tracemalloc.start()
+    started = time.perf_counter()
+    report = run_source(FileSource(path, now=NOW), db, now=NOW)
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] / 2**20 if traced else 0.0
+    if traced:
+        tracemalloc.stop()
+    db.dispose()
+    assert report.error is None, report.error
+    return seconds, peak, report.summary()
+
+
+def databases(folder: Path) -> list[tuple[str, Callable[[], AbstractContextManager[str]]]]:
+    found: list[tuple[str, Callable[[], AbstractContextManager[str]]]] = [
+        ("sqlite", lambda: sqlite_database(folder))
+    ]
+    admin_url = os.environ.get("NEWSLETTER_TEST_POSTGRES_URL")
+    if admin_url:
+        found.append(("postgresql", lambda: postgres_database(admin_url)))
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        files = {}
+        for count in args.sizes:
+            files[count] = folder / f"papers-{count}.jsonl"
+            write_papers(files[count], count)
+        print(f"{'backend':>10} {'papers':>7} {'first run':>20} {'second run':>20} {'peak MiB':>9}")
+        for backend, fresh in databases(folder):
+            for count, path in files.items():
+                with fresh() as url:
+                    first, _, summary = ingest(url, path, traced=False)
+                    again, _, again_summary = ingest(url, path, traced=False)
+                with fresh() as url:
+                    _, peak, _ = ingest(url, path, traced=True)
+                per_first, per_again = first / count * 1e4, again / count * 1e4
+                print(
+                    f"{backend:>10} {count:>7} {first:7.2f} s ({per_first:5.2f}/10k)"
+                    f" {again:7.2f} s ({per_again:5.2f}/10k) {peak:9.1f}"
+                )
+                print(f"{'':>18} first: {summary}; second: {again_summary}")
+
+
+if __name__ == "__main__":
+    main()
