@@ -1,33 +1,31 @@
 """Precision, recall, F1 and precision@5 of ``newsletter match`` on a judged topics file.
 
 Run from the repository root: ``python bench/eval_matching.py [--papers P] [--topics T]``.
-It calls the command itself (through Typer's test runner), so it measures the shipped code path.
+It runs the installed ``newsletter match`` command in a subprocess, so it measures the shipped
+code path exactly as an operator would run it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-import typer
-from typer.testing import CliRunner
+from newsletter.matching.papers import normalized_title
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from newsletter.cli.match import match  # noqa: E402
-from newsletter.matching.papers import normalized_title  # noqa: E402
+NEWSLETTER = Path(sys.executable).with_name("newsletter")
 
 
 def run_match(papers: Path, topics: Path) -> dict[str, list[dict[str, object]]]:
-    app = typer.Typer()
-    app.command()(match)
-    result = CliRunner().invoke(app, ["--papers", str(papers), "--topics", str(topics)])
-    if result.exit_code != 0:
-        sys.exit(f"newsletter match failed ({result.exit_code}): {result.output}")
+    command = [str(NEWSLETTER), "match", "--papers", str(papers), "--topics", str(topics)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        sys.exit(f"newsletter match failed ({result.returncode}): {result.stderr}")
     selected: dict[str, list[dict[str, object]]] = json.loads(result.stdout)
     return selected
 
@@ -37,7 +35,12 @@ def main() -> None:
     parser.add_argument("--papers", type=Path, default=ROOT.parent / "shared/data/papers.json")
     parser.add_argument("--topics", type=Path, default=ROOT.parent / "shared/eval/dev_topics.json")
     parser.add_argument("--verbose", "-v", action="store_true", help="list misses and extras")
+    parser.add_argument(
+        "--semantic", action="store_true", help="blend in sentence embeddings (needs the extra)"
+    )
     args = parser.parse_args()
+    if args.semantic:
+        os.environ["NEWSLETTER_SEMANTIC_MATCHING"] = "on"
     labels: dict[str, list[str]] = json.loads(args.topics.read_text())["labels"]
     started = time.perf_counter()
     selected = run_match(args.papers, args.topics)

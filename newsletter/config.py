@@ -133,6 +133,11 @@ class Settings(BaseSettings):
         None, description="JSON or JSON Lines papers for the `file` source; unset = bundled sample."
     )
 
+    # --- matching ----------------------------------------------------------------------------
+    semantic_matching: Literal["off", "auto", "on"] = Field(
+        "off", description="Sentence embeddings: off, auto (when the extra is installed), on."
+    )
+
     # --- web ---------------------------------------------------------------------------------
     confirm_token_max_age_hours: float = Field(
         48.0, gt=0, description="Confirmation links expire after this."

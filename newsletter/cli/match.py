@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 
+from newsletter.config import load_settings
 from newsletter.errors import NewsletterError
 from newsletter.matching import Interest, Matcher
 from newsletter.matching.jsonfiles import load_papers, load_topics
@@ -30,7 +31,7 @@ def match(
     except NewsletterError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    matcher = Matcher(listed, now=now)
+    matcher = Matcher(listed, now=now, semantic=load_settings().semantic_matching)
     titles = {paper.id: paper.title for paper in listed}
     result: dict[str, list[dict[str, object]]] = {}
     for topic in named:

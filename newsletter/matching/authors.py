@@ -12,7 +12,7 @@ def name_key(name: str) -> tuple[str, ...]:
 
 
 def _short_form(key: tuple[str, ...]) -> tuple[str, str] | None:
-    """"Jane Q. Doe" and "J. Doe" are the same person in author lists often enough."""
+    """ "Jane Q. Doe" and "J. Doe" are the same person in author lists often enough."""
     if len(key) < 2:
         return None
     return key[0][0], key[-1]

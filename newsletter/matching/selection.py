@@ -59,16 +59,22 @@ class Matcher:
         *,
         now: datetime,
         background: Sequence[PaperLike] = (),
+        semantic: bool | str | None = None,
     ) -> None:
+        """``background``: older papers, for word and score statistics only (never selected).
+        ``semantic``: blend in sentence embeddings (the ``semantic_matching`` setting: off, auto,
+        on; or a bool). None means off.
+        """
         self.papers = list(papers)
-        self._model = RelevanceModel(self.papers, background)
+        self._model = RelevanceModel(self.papers, background, semantic=semantic)
         self._trending = [trending(paper, now) for paper in self.papers]
-        self._by_topic: dict[TopicSpec, list[ScoredPaper]] = {}
-        self._by_set: dict[tuple[TopicSpec, ...], list[DigestItem]] = {}
+        self._by_topic: dict[tuple[TopicSpec, str], list[ScoredPaper]] = {}
+        self._by_set: dict[tuple[tuple[TopicSpec, str], ...], list[DigestItem]] = {}
 
     def relevant(self, topic: TopicSpec) -> list[ScoredPaper]:
         """Papers clearing the threshold for ``topic``, best first (cached per distinct topic)."""
-        cached = self._by_topic.get(topic)
+        key = (topic, topic.description)  # the description is not part of a spec's equality
+        cached = self._by_topic.get(key)
         if cached is not None:
             return cached
         scored: list[ScoredPaper] = []
@@ -86,12 +92,13 @@ class Matcher:
                 )
             )
         scored.sort(key=lambda s: (-s.score, -s.relevance, str(s.paper.id)))
-        self._by_topic[topic] = scored
+        self._by_topic[key] = scored
         return scored
 
     def _ranked(self, topics: tuple[TopicSpec, ...]) -> list[DigestItem]:
         """All papers for a topic set, each once under its best topic, best first (cached)."""
-        cached = self._by_set.get(topics)
+        key = tuple((topic, topic.description) for topic in topics)
+        cached = self._by_set.get(key)
         if cached is not None:
             return cached
         best: dict[int | str, ScoredPaper] = {}
@@ -102,7 +109,7 @@ class Matcher:
                     best[hit.paper.id] = hit
         ordered = sorted(best.values(), key=lambda s: (-s.score, -s.relevance, str(s.paper.id)))
         items = [DigestItem(s.paper.id, s.score, s.relevance, s.topic, s.why) for s in ordered]
-        self._by_set[topics] = items
+        self._by_set[key] = items
         return items
 
     def select(self, interest: Interest) -> list[DigestItem]:
@@ -120,15 +127,28 @@ class Matcher:
 
 
 def iter_digests(
-    papers: Sequence[PaperLike], interests: Iterable[tuple[K, Interest]], *, now: datetime
+    papers: Sequence[PaperLike],
+    interests: Iterable[tuple[K, Interest]],
+    *,
+    now: datetime,
+    background: Sequence[PaperLike] = (),
+    semantic: bool | str | None = None,
 ) -> Iterator[tuple[K, list[DigestItem]]]:
     """Streams digests so memory stays flat however many subscribers there are."""
-    matcher = Matcher(papers, now=now)
+    matcher = Matcher(papers, now=now, background=background, semantic=semantic)
     for key, interest in interests:
         yield key, matcher.select(interest)
 
 
 def select_digests(
-    papers: Sequence[PaperLike], interests: Mapping[K, Interest], *, now: datetime
+    papers: Sequence[PaperLike],
+    interests: Mapping[K, Interest],
+    *,
+    now: datetime,
+    background: Sequence[PaperLike] = (),
+    semantic: bool | str | None = None,
 ) -> dict[K, list[DigestItem]]:
-    return dict(iter_digests(papers, interests.items(), now=now))
+    """Every subscriber's digest at once; see :func:`iter_digests` to stream instead."""
+    return dict(
+        iter_digests(papers, interests.items(), now=now, background=background, semantic=semantic)
+    )

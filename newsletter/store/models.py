@@ -149,6 +149,8 @@ class Topic(Base):
     keywords: Mapped[list[str]] = mapped_column(default=list)
     authors: Mapped[list[str]] = mapped_column(default=list)
     excluded: Mapped[list[str]] = mapped_column(default=list)
+    # Curated topics keep their description: matching reads it as part of the topic's meaning.
+    description: Mapped[str] = mapped_column(Text, default="")
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="topics")
 

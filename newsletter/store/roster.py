@@ -66,6 +66,7 @@ def parse_topics(text: str) -> list[TopicSpec]:
                     t.get("keywords", []),
                     t.get("authors", []),
                     t.get("excluded", []),
+                    str(t.get("description", "")),
                 )
                 for t in items
             ]
@@ -217,6 +218,7 @@ def _import_batch(
             "keywords": list(t.keywords),
             "authors": list(t.authors),
             "excluded": list(t.excluded),
+            "description": t.description,
         }
         for sid, row in zip(ids, new, strict=True)
         for i, t in enumerate(row.topics)
@@ -257,6 +259,7 @@ def _export_row(s: Subscriber) -> dict[str, str]:
             "keywords": list(t.keywords),
             "authors": list(t.authors),
             "excluded": list(t.excluded),
+            **({"description": t.description} if t.description else {}),
         }
         for t in topic_specs(s)
     ]

@@ -42,6 +42,7 @@ def topic_rows(specs: Sequence[TopicSpec]) -> list[Topic]:
             keywords=list(s.keywords),
             authors=list(s.authors),
             excluded=list(s.excluded),
+            description=s.description,
         )
         for i, s in enumerate(specs)
     ]
@@ -49,7 +50,7 @@ def topic_rows(specs: Sequence[TopicSpec]) -> list[Topic]:
 
 def topic_specs(subscriber: Subscriber) -> list[TopicSpec]:
     return [
-        TopicSpec(t.label, tuple(t.keywords), tuple(t.authors), tuple(t.excluded))
+        TopicSpec(t.label, tuple(t.keywords), tuple(t.authors), tuple(t.excluded), t.description)
         for t in subscriber.topics
     ]
 

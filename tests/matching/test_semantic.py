@@ -1,0 +1,68 @@
+"""The semantic extra: off unless asked for, loud when missing, blended on one scale."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from newsletter.errors import ConfigurationError
+from newsletter.matching import THRESHOLD, semantic
+from newsletter.matching import relevance as relevance_module
+from newsletter.matching.relevance import RelevanceModel
+from newsletter.preferences import TopicSpec
+from tests.matching.conftest import CRAFTED
+
+
+def test_off_by_default_and_auto_follows_the_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert semantic.wanted(None) is False
+    assert semantic.wanted(False) is False
+    assert semantic.wanted("off") is False
+    monkeypatch.setattr(semantic, "installed", lambda: False)
+    assert semantic.wanted("auto") is False
+    monkeypatch.setattr(semantic, "installed", lambda: True)
+    assert semantic.wanted("auto") is True
+
+
+def test_asking_for_it_without_the_extra_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(semantic, "installed", lambda: False)
+    with pytest.raises(ConfigurationError, match=r"newsletter\[semantic\]"):
+        semantic.wanted(True)
+    with pytest.raises(ConfigurationError):
+        semantic.wanted("on")
+
+
+class FakeIndex:
+    """Embeddings that find the garden paper closest to any topic."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.scores_ = np.array([5.0 if "allotment" in t else 0.0 for t in texts])
+
+    def scores(self, topic_text: str) -> np.ndarray:
+        return self.scores_
+
+
+def test_embeddings_are_blended_on_the_same_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(relevance_module, "SemanticIndex", FakeIndex)
+    monkeypatch.setattr(relevance_module, "wanted", lambda choice: bool(choice))
+    topic = TopicSpec.build("speech recognition", ["audio"])
+    plain = RelevanceModel(CRAFTED, semantic=False).judge(topic)
+    blended = RelevanceModel(CRAFTED, semantic=True).judge(topic)
+    garden = [p.id for p in CRAFTED].index("garden")
+    speech = [p.id for p in CRAFTED].index("speech")
+    assert blended[garden].relevance > plain[garden].relevance
+    assert blended[speech].relevance >= THRESHOLD  # a strong lexical match still clears
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (semantic.installed() and os.environ.get("NEWSLETTER_TEST_SEMANTIC") == "1"),
+    reason="loads torch and the model (~10 s): needs the extra and NEWSLETTER_TEST_SEMANTIC=1",
+)
+def test_the_packaged_model_loads_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    vectors = semantic.embed(["speech recognition", "automatic speech recognition", "gardens"])
+    assert vectors.shape[0] == 3
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
