@@ -110,6 +110,9 @@ class Settings(BaseSettings):
         300, ge=5, description="How long a sender owns claimed deliveries before reclaim."
     )
     delivery_batch_size: int = Field(200, ge=1, description="Deliveries claimed at a time.")
+    delivery_poll_seconds: float = Field(
+        5.0, gt=0, description="How often an idle `newsletter worker` looks for due deliveries."
+    )
 
     # --- ingest ------------------------------------------------------------------------------
     ingest_sources: Annotated[list[SourceName], NoDecode] = Field(

@@ -131,9 +131,13 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 
 # --- browser --------------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (its own browser download cannot work here)."""
+    """Debian's Chromium driven by Playwright (its own browser download cannot work here).
+
+    Module-scoped: while Playwright's sync API is open it marks an event loop as running in the
+    main thread, so a session-wide browser would break every later ``asyncio.run``.
+    """
     if not CHROMIUM.exists():
         pytest.skip("needs /usr/bin/chromium (apt-get install chromium; .ci/run installs it)")
     from playwright.sync_api import sync_playwright

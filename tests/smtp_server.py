@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import socket
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -39,6 +41,7 @@ class _Fault:
     reply: str | None = None
     drop: bool = False
     stall: float = 0.0
+    address: str | None = None  # only for this recipient (RCPT and DATA)
 
 
 @dataclass
@@ -49,17 +52,22 @@ class Recorder:
     connections: int = 0
     faults: deque[_Fault] = field(default_factory=deque)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    per_connection: int | None = None  # answer MAIL with 421 and hang up after this many
 
-    def _take(self, command: str) -> _Fault | None:
+    def _take(self, command: str, addresses: Sequence[str] = ()) -> _Fault | None:
         with self.lock:
             for fault in self.faults:
-                if fault.command == command:
+                if fault.command == command and (
+                    fault.address is None or fault.address in addresses
+                ):
                     self.faults.remove(fault)
                     return fault
         return None
 
-    async def _play(self, command: str, server: SMTP) -> str | None:
-        fault = self._take(command)
+    async def _play(
+        self, command: str, server: SMTP, addresses: Sequence[str] = ()
+    ) -> str | None:
+        fault = self._take(command, addresses)
         if fault is None:
             return None
         if fault.stall:
@@ -86,6 +94,10 @@ class Recorder:
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        carried = getattr(session, "carried", 0)
+        if self.per_connection is not None and carried >= self.per_connection:
+            server.loop.call_soon(_hang_up, server)
+            return "421 4.7.0 too many messages on this connection, closing"
         reply = await self._play("MAIL", server)
         if reply:
             return reply
@@ -96,14 +108,14 @@ class Recorder:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
-        reply = await self._play("RCPT", server)
+        reply = await self._play("RCPT", server, [address])
         if reply:
             return reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        fault = self._take("DATA")
+        fault = self._take("DATA", envelope.rcpt_tos)
         if fault is not None:
             if fault.stall:
                 await asyncio.sleep(fault.stall)
@@ -116,6 +128,7 @@ class Recorder:
             if fault.reply:
                 return fault.reply
         self._record(envelope)
+        session.carried = getattr(session, "carried", 0) + 1  # type: ignore[attr-defined]
         return "250 2.0.0 Message accepted"
 
     def _record(self, envelope: Envelope) -> None:
@@ -127,13 +140,27 @@ class Recorder:
             )
 
 
+def _hang_up(server: SMTP) -> None:
+    if server.transport is not None:
+        server.transport.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 class SmtpServer:
     """Start/stop an aiosmtpd controller on 127.0.0.1 with a free port."""
 
     def __init__(self, **smtp_kwargs: Any) -> None:
         self.recorder = Recorder()
+        # aiosmtpd's start() connects to ``port`` to check the server is up, so port 0 cannot
+        # be used: pick a free port first.
         self.controller = Controller(
-            self.recorder, hostname="127.0.0.1", port=0, server_kwargs=smtp_kwargs
+            self.recorder, hostname="127.0.0.1", port=_free_port(), **smtp_kwargs
         )
 
     def start(self) -> None:
@@ -178,6 +205,24 @@ class SmtpServer:
         """Close the connection at the next MAIL/RCPT/DATA, without a reply."""
         with self.recorder.lock:
             self.recorder.faults.extend(_Fault(command, drop=True) for _ in range(times))
+
+    def fail_for(self, address: str, command: str, reply: str, times: int = 1) -> None:
+        """Like ``fail_next`` but only for messages to ``address`` (RCPT or DATA)."""
+        with self.recorder.lock:
+            self.recorder.faults.extend(
+                _Fault(command, reply=reply, address=address) for _ in range(times)
+            )
+
+    def drop_for(self, address: str, command: str, times: int = 1) -> None:
+        """Like ``drop_next`` but only for messages to ``address`` (RCPT or DATA)."""
+        with self.recorder.lock:
+            self.recorder.faults.extend(
+                _Fault(command, drop=True, address=address) for _ in range(times)
+            )
+
+    def close_after(self, messages: int) -> None:
+        """Like many relays: 421 and hang up once a connection has carried ``messages``."""
+        self.recorder.per_connection = messages
 
     def stall_next(self, command: str, seconds: float, times: int = 1) -> None:
         with self.recorder.lock:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from newsletter.cli.context import console, settings
-from newsletter.store import migrate
 
 app = typer.Typer(help="Create or upgrade the database schema.", no_args_is_help=True)
 
@@ -13,6 +12,8 @@ app = typer.Typer(help="Create or upgrade the database schema.", no_args_is_help
 @app.command("upgrade")
 def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Apply every migration up to REVISION (also run at service start)."""
+    from newsletter.store import migrate  # Alembic loads slowly; only this command needs it.
+
     url = settings().database_url
     migrate.upgrade(url, revision)
     console.print(f"database is at revision [bold]{migrate.head_revision(url)}[/bold]")

@@ -15,8 +15,6 @@ import typer
 
 from newsletter.config import load_settings
 from newsletter.errors import NewsletterError
-from newsletter.matching import Interest, Matcher
-from newsletter.matching.jsonfiles import load_papers, load_topics
 
 
 def match(
@@ -24,6 +22,11 @@ def match(
     topics: Path = typer.Option(..., "--topics", help='Topics JSON ({"topics": [...]}).'),
 ) -> None:
     """Print, per topic id, the papers that clear the relevance threshold, best first."""
+    # Imported here: scikit-learn and SciPy take seconds to load, and every other command
+    # (and `newsletter --help`) should not pay for them.
+    from newsletter.matching import Interest, Matcher
+    from newsletter.matching.jsonfiles import load_papers, load_topics
+
     now = datetime.now(UTC)
     try:
         listed = load_papers(papers, now=now)

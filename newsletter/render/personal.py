@@ -1,0 +1,35 @@
+"""Per-recipient holes in a rendered email, so the same digest is rendered only once.
+
+A digest is rendered with these tokens in place of the recipient's address and links; the
+tokens survive Jinja escaping and CSS inlining unchanged (plain ASCII, no ``&<>"'``), and each
+message fills them in. :func:`personalize` does it on strings (previews); the sender fills
+them in already-encoded bytes (:mod:`newsletter.delivery.mime`).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+
+from newsletter.render import RenderedEmail
+
+PERSONAL_FIELDS = ("recipient", "preferences_url", "unsubscribe_url")
+
+
+def token(field: str) -> str:
+    return f"%%NL-{field.upper().replace('_', '-')}%%"
+
+
+def placeholders() -> dict[str, str]:
+    """Context entries to render a shared copy with: field -> token."""
+    return {field: token(field) for field in PERSONAL_FIELDS}
+
+
+def personalize(rendered: RenderedEmail, values: Mapping[str, str]) -> RenderedEmail:
+    """Fill the tokens: raw in the text part, HTML-escaped in the HTML part."""
+    text, markup = rendered.text, rendered.html
+    for field in PERSONAL_FIELDS:
+        value = values[field]
+        text = text.replace(token(field), value)
+        markup = markup.replace(token(field), html.escape(value, quote=True))
+    return RenderedEmail(subject=rendered.subject, text=text, html=markup)
