@@ -22,8 +22,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 run: venv
-	$(BIN)/newsletter db upgrade
-	$(BIN)/newsletter --help
+	$(BIN)/python -m newsletter.devrun --host 127.0.0.1 --port 8000
 
 lint: venv
 	$(BIN)/ruff check newsletter tests bench

@@ -151,6 +151,9 @@ class Settings(BaseSettings):
     subscribe_rate_limit_per_minute: int = Field(
         10, ge=1, description="Subscribe posts per client address per minute."
     )
+    edition_check_seconds: int = Field(
+        300, ge=5, description="Seconds between checks for subscribers whose send hour came."
+    )
 
     @field_validator("ingest_sources", "arxiv_categories", mode="before")
     @classmethod

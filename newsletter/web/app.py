@@ -1,0 +1,128 @@
+"""The app factory: routes, error pages and middleware around one settings object and database.
+
+``create_app`` takes everything from outside (settings, database, mail transport, clock), so a
+test can run the real app against its own database, SMTP server and frozen time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from newsletter.config import Settings
+from newsletter.delivery.transport import Transport, make_transport
+from newsletter.store.database import Database
+from newsletter.web.catalog import load_catalog
+from newsletter.web.pages import PageError, Pages, Problem, problem_for, static_dir
+from newsletter.web.routes import confirm, dev, health, preferences, subscribe, unsubscribe
+from newsletter.web.security import (
+    BodySizeLimit,
+    Csrf,
+    CsrfError,
+    RateLimiter,
+    SecurityHeaders,
+)
+from newsletter.web.state import Web, utc_now
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    db: Database,
+    *,
+    transport: Transport | None = None,
+    clock: Callable[[], datetime] | None = None,
+    scheduler_running: Callable[[], bool] | None = None,
+) -> FastAPI:
+    """The web app. Without ``transport`` it makes one from settings on first use, inside the
+    serving loop, and closes it when the app shuts down."""
+    csrf = Csrf(settings)
+    web = Web(
+        settings=settings,
+        db=db,
+        pages=Pages(settings, csrf),
+        csrf=csrf,
+        limiter=RateLimiter(settings.subscribe_rate_limit_per_minute),
+        catalog=load_catalog(),
+        clock=clock or utc_now,
+        transport=transport,
+        scheduler_running=scheduler_running,
+    )
+
+    if transport is None:
+        web.transport_factory = lambda: make_transport(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await web.drain()
+            if transport is None and web.transport is not None:
+                await web.transport.close()
+                web.transport = None
+
+    app = FastAPI(
+        title=settings.sender_name,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.web = web
+    app.mount("/static", StaticFiles(directory=static_dir()), name="static")
+    for module in (subscribe, confirm, preferences, unsubscribe, health):
+        app.include_router(module.router)
+    if settings.development:
+        app.include_router(dev.router)
+    _error_pages(app, web)
+    app.add_middleware(BodySizeLimit)
+    app.add_middleware(SecurityHeaders, error_page=web.pages.bare_error)
+    return app
+
+
+def _error_pages(app: FastAPI, web: Web) -> None:
+    """Every error a visitor can meet is a page of ours that says what to do, never a trace."""
+
+    async def page_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PageError)
+        return web.pages.problem(request, exc.problem, exc.headers)
+
+    async def csrf_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, CsrfError)
+        return web.pages.problem(request, _forbidden(exc.reason))
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        problem = problem_for(exc.status_code)
+        if exc.status_code == 400 and isinstance(exc.detail, str):
+            problem = Problem(400, problem.title, exc.detail.rstrip(".") + ".", problem.action)
+        return web.pages.problem(request, problem, dict(exc.headers or {}))
+
+    async def invalid_request(request: Request, exc: Exception) -> Response:
+        return web.pages.problem(request, problem_for(400))
+
+    app.add_exception_handler(PageError, page_error)
+    app.add_exception_handler(CsrfError, csrf_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    # Anything else escapes to SecurityHeaders, which logs it and answers with our 500 page.
+
+
+def _forbidden(reason: str) -> Problem:
+    return Problem(
+        403,
+        "This form could not be accepted",
+        f"For your safety we only accept forms sent from this site's own pages, and {reason}.",
+        "Go back, reload the page so it gets a fresh form, and send it again. If this keeps "
+        "happening, allow cookies for this site.",
+    )

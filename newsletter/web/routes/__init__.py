@@ -1,0 +1,1 @@
+"""One router per page family; ``newsletter.web.app`` includes them."""

@@ -1,0 +1,99 @@
+"""Small helpers for driving the web app as a browser would."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from tests.smtp_server import SmtpServer
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Clock:
+    """Real time plus an adjustable offset, so tokens signed "now" can be made to expire."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+def csrf_token(html: str) -> str:
+    found = TOKEN.search(html)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+def subscribe_fields(email: str, **overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "email": email,
+        "topic": ["reasoning"],
+        "custom_label_0": "",
+        "custom_keywords_0": "",
+        "frequency": "daily",
+        "send_hour": "7",
+        "timezone": "Europe/Paris",
+        "website": "",
+    }
+    fields.update(overrides)
+    return fields
+
+
+def subscribe(client: Any, email: str, **overrides: Any) -> httpx.Response:
+    """GET the home page for a form token, then post the form like a browser."""
+    page = client.get("/")
+    fields = subscribe_fields(email, csrf_token=csrf_token(page.text), **overrides)
+    response: httpx.Response = client.post("/subscribe", data=fields)
+    return response
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def mail_to(
+    smtp: SmtpServer, address: str, count: int = 1, timeout: float = 10.0
+) -> list[EmailMessage]:
+    def enough() -> list[EmailMessage] | None:
+        messages = smtp.messages_to(address)
+        return messages if len(messages) >= count else None
+
+    return list(wait_for(enough, timeout, f"{count} message(s) to {address}"))
+
+
+def text_part(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    content = part.get_content()
+    assert isinstance(content, str)
+    return content
+
+
+def link_in(message: EmailMessage, purpose: str) -> str:
+    """The first link to ``/<purpose>/<token>`` in the text part."""
+    found = re.search(rf"https?://\S+/{purpose}/[A-Za-z0-9._\-]+", text_part(message))
+    assert found, f"no {purpose} link in:\n{text_part(message)}"
+    return found.group(0)
+
+
+def path_of(url: str) -> str:
+    return urlsplit(url).path
