@@ -15,9 +15,9 @@ from contextlib import suppress
 
 from newsletter.delivery.outcomes import Outcome
 
-FLUSH_SIZE = 50
-FLUSH_INTERVAL = 0.2
-MAX_UNRECORDED = 100
+FLUSH_SIZE = 20
+FLUSH_INTERVAL = 0.1
+MAX_UNRECORDED = 50
 
 
 class Recorder:
