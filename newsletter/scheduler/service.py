@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from newsletter.config import Settings
+from newsletter.errors import NewsletterError
 from newsletter.scheduler.jobs import run_editions, run_ingest
 from newsletter.store.database import Database
 
@@ -25,8 +26,15 @@ INGEST_JOB = "ingest"
 EDITIONS_JOB = "editions"
 
 
-class Stopping(Exception):
-    """Raised inside a job's backoff sleep when the service is shutting down."""
+class Stopping(NewsletterError):
+    """Raised inside a job's backoff sleep when the service is shutting down.
+
+    A NewsletterError, so a source interrupted this way is reported in one line like any
+    other source that could not be read this time, not as a crash.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("the service is stopping")
 
 
 class Jobs:
@@ -50,12 +58,17 @@ class Jobs:
             await asyncio.to_thread(
                 run_ingest, self.settings, self.db, self.clock(), sleep=self._sleep
             )
+        except asyncio.CancelledError:
+            # Shutdown cancels the job while its thread finishes on its own; nothing failed.
+            log.info("ingest job interrupted by shutdown")
         except Exception:
             log.exception("ingest job failed; the next run will try again")
 
     async def editions(self) -> None:
         try:
             await asyncio.to_thread(run_editions, self.db, self.settings, self.clock())
+        except asyncio.CancelledError:
+            log.info("edition job interrupted by shutdown")
         except Exception:
             log.exception("edition job failed; the next run will try again")
 
