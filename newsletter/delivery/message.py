@@ -32,8 +32,7 @@ from newsletter.render import RenderedEmail
 __all__ = ["MessageTemplate", "build_message", "new_message_id", "validate_address"]
 
 _PART_HEADERS = (
-    b'Content-Type: text/%s; charset="utf-8"\r\n'
-    b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+    b'Content-Type: text/%s; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
 )
 
 
@@ -71,12 +70,38 @@ class MessageTemplate:
         ]
         dash = f"--{boundary}\r\n".encode()
         part = _PART_HEADERS
-        return b"".join([
-            *head,
-            dash, part % b"plain", self._text.fill(values),
-            dash, part % b"html", self._html.fill(values),
-            f"--{boundary}--\r\n".encode(),
-        ])
+        return b"".join(
+            [
+                *head,
+                dash,
+                part % b"plain",
+                self._text.fill(values),
+                dash,
+                part % b"html",
+                self._html.fill(values),
+                f"--{boundary}--\r\n".encode(),
+            ]
+        )
+
+
+def build_message_bytes(
+    settings: Settings,
+    *,
+    to: str,
+    rendered: RenderedEmail,
+    now: datetime,
+    unsubscribe_url: str | None = None,
+    unsubscribe_mailto: str | None = None,
+    message_id: str | None = None,
+) -> bytes:
+    """One message as wire bytes, laid out exactly as digests are (``send_raw`` takes them)."""
+    return MessageTemplate(settings, rendered, {}).fill(
+        to=validate_address(to),
+        now=now,
+        message_id=message_id or new_message_id(settings),
+        unsubscribe_url=unsubscribe_url,
+        unsubscribe_mailto=unsubscribe_mailto,
+    )
 
 
 def build_message(
@@ -89,13 +114,15 @@ def build_message(
     unsubscribe_mailto: str | None = None,
     message_id: str | None = None,
 ) -> EmailMessage:
-    """One message as an ``EmailMessage`` (transactional mail, tests); same layout as digests."""
-    data = MessageTemplate(settings, rendered, {}).fill(
-        to=validate_address(to),
+    """One message as an ``EmailMessage`` (for tests and callers that inspect it)."""
+    data = build_message_bytes(
+        settings,
+        to=to,
+        rendered=rendered,
         now=now,
-        message_id=message_id or new_message_id(settings),
         unsubscribe_url=unsubscribe_url,
         unsubscribe_mailto=unsubscribe_mailto,
+        message_id=message_id,
     )
     parsed = email.message_from_bytes(data, policy=POLICY)
     assert isinstance(parsed, EmailMessage)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from newsletter.config import Settings
-from newsletter.delivery.message import build_message, new_message_id
+from newsletter.delivery.message import build_message_bytes, new_message_id, validate_address
 from newsletter.delivery.transport import Transport
 from newsletter.errors import TemporaryDeliveryError
 from newsletter.render import render_email
@@ -34,9 +34,10 @@ async def send_email(
 ) -> str:
     """Render ``name`` with ``context``, send it to ``to``; returns the Message-ID."""
     message_id = new_message_id(settings)
-    message = build_message(
+    recipient = validate_address(to)
+    data = build_message_bytes(
         settings,
-        to=to,
+        to=recipient,
         rendered=render_email(name, context),
         now=now,
         unsubscribe_url=unsubscribe_url,
@@ -44,7 +45,7 @@ async def send_email(
     )
     for delay in (*retry_delays, None):
         try:
-            await transport.send(message)
+            await transport.send_raw(settings.sender_address, recipient, data)
             return message_id
         except TemporaryDeliveryError:
             if delay is None:
