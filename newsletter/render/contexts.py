@@ -70,27 +70,8 @@ def welcome_context(
     }
 
 
-def preferences_changed_context(
-    settings: Settings,
-    *,
-    email: str,
-    preferences_url: str,
-    unsubscribe_url: str,
-    topics: Sequence[str],
-    frequency: str,
-    send_hour: int,
-    timezone: str,
-) -> dict[str, Any]:
-    return welcome_context(
-        settings,
-        email=email,
-        preferences_url=preferences_url,
-        unsubscribe_url=unsubscribe_url,
-        topics=topics,
-        frequency=frequency,
-        send_hour=send_hour,
-        timezone=timezone,
-    )
+# The preferences-changed email states the same facts as the welcome: the subscription as it is.
+preferences_changed_context = welcome_context
 
 
 def unsubscribed_context(settings: Settings, *, email: str, subscribe_url: str) -> dict[str, Any]:

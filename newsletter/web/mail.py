@@ -8,6 +8,7 @@ confirmation or manage email frees its throttle slot so the person can simply tr
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -52,23 +53,19 @@ async def send_notice(web: Web, notice: Notice) -> None:
 
 
 async def send_welcome(web: Web, subscriber: Subscriber) -> None:
-    settings = web.settings
-    context = welcome_context(
-        settings,
-        email=subscriber.email,
-        preferences_url=link(settings, Purpose.PREFERENCES, subscriber),
-        unsubscribe_url=link(settings, Purpose.UNSUBSCRIBE, subscriber),
-        topics=[t.label for t in subscriber.topics],
-        frequency=subscriber.frequency.value,
-        send_hour=subscriber.send_hour,
-        timezone=subscriber.timezone,
-    )
-    await _send(web, "welcome", subscriber, context)
+    await _send_account_email(web, "welcome", welcome_context, subscriber)
 
 
 async def send_preferences_changed(web: Web, subscriber: Subscriber) -> None:
+    await _send_account_email(web, "preferences_changed", preferences_changed_context, subscriber)
+
+
+async def _send_account_email(
+    web: Web, name: str, make_context: Callable[..., dict[str, Any]], subscriber: Subscriber
+) -> None:
+    """Welcome and preferences-changed mail say the same things: the subscription as it is now."""
     settings = web.settings
-    context = preferences_changed_context(
+    context = make_context(
         settings,
         email=subscriber.email,
         preferences_url=link(settings, Purpose.PREFERENCES, subscriber),
@@ -78,7 +75,7 @@ async def send_preferences_changed(web: Web, subscriber: Subscriber) -> None:
         send_hour=subscriber.send_hour,
         timezone=subscriber.timezone,
     )
-    await _send(web, "preferences_changed", subscriber, context)
+    await _send(web, name, subscriber, context)
 
 
 async def _send(

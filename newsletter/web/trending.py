@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from newsletter.matching.trending import trending
+from newsletter.render.items import excerpt, paper_url
 from newsletter.store.database import Database
 from newsletter.store.models import Paper
 
@@ -38,28 +39,14 @@ def trending_papers(db: Database, *, now: datetime, limit: int = 5) -> list[Pape
 
 
 def _card(paper: Paper) -> PaperCard:
-    summary = " ".join((paper.ai_summary or paper.abstract or "").split())
-    if len(summary) > SUMMARY_CHARS:
-        summary = summary[: SUMMARY_CHARS - 1].rsplit(" ", 1)[0] + "…"
     day = paper.featured_on or (paper.published_at.date() if paper.published_at else None)
     return PaperCard(
         title=" ".join(paper.title.split()),
-        url=_safe_url(paper.url or _arxiv(paper.arxiv_id)),
-        summary=summary,
+        url=paper_url(paper),
+        summary=excerpt(paper.ai_summary or paper.abstract or "", SUMMARY_CHARS),
         upvotes=paper.upvotes or 0,
         day=day,
     )
-
-
-def _arxiv(arxiv_id: str | None) -> str | None:
-    return f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else None
-
-
-def _safe_url(url: str | None) -> str | None:
-    """Only web links become hrefs; a javascript: URL from a feed must never be clickable."""
-    if url and url.lower().startswith(("https://", "http://")):
-        return url
-    return None
 
 
 class TrendingCache:
