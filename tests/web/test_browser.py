@@ -1,8 +1,5 @@
-"""The pages in a real Chromium, against a real uvicorn server and a real SMTP server.
-
-Run on SQLite only: each test drives one live server end to end (seconds per test), and every
-route and query here is also exercised on PostgreSQL by the TestClient tests beside this file.
-"""
+"""The pages in a real Chromium, against a real uvicorn server and a real SMTP server,
+on SQLite and on PostgreSQL like the rest of the suite."""
 
 from __future__ import annotations
 
@@ -44,11 +41,6 @@ class Live:
 def live(
     db: Database, make_settings: Callable[..., Settings], smtp_server: SmtpServer
 ) -> Iterator[Live]:
-    if not db.is_sqlite:
-        pytest.skip(
-            "browser tests run on SQLite only: they are slow end-to-end runs, and the same "
-            "routes and queries run on PostgreSQL in the TestClient tests"
-        )
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -283,8 +275,6 @@ def test_dev_mailbox_shows_the_confirmation_and_its_link_works(
     artifacts_dir: Path,
 ) -> None:
     """Without SMTP, mail lands in the dev mailbox, readable and clickable in the browser."""
-    if not db.is_sqlite:
-        pytest.skip("browser tests run on SQLite only (see the module docstring)")
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
