@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import socket
 import threading
 from collections import deque
 from collections.abc import Sequence
@@ -20,6 +19,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from tests.network import free_port
 
 
 @dataclass
@@ -64,9 +65,7 @@ class Recorder:
                     return fault
         return None
 
-    async def _play(
-        self, command: str, server: SMTP, addresses: Sequence[str] = ()
-    ) -> str | None:
+    async def _play(self, command: str, server: SMTP, addresses: Sequence[str] = ()) -> str | None:
         fault = self._take(command, addresses)
         if fault is None:
             return None
@@ -145,13 +144,6 @@ def _hang_up(server: SMTP) -> None:
         server.transport.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class SmtpServer:
     """Start/stop an aiosmtpd controller on 127.0.0.1 with a free port."""
 
@@ -160,7 +152,7 @@ class SmtpServer:
         # aiosmtpd's start() connects to ``port`` to check the server is up, so port 0 cannot
         # be used: pick a free port first.
         self.controller = Controller(
-            self.recorder, hostname="127.0.0.1", port=_free_port(), **smtp_kwargs
+            self.recorder, hostname="127.0.0.1", port=free_port(), **smtp_kwargs
         )
 
     def start(self) -> None:

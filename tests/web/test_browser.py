@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,16 +42,27 @@ class Live:
 def live(
     db: Database, make_settings: Callable[..., Settings], smtp_server: SmtpServer
 ) -> Iterator[Live]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
+    sock = _bound_socket()
     settings = make_settings(
         database_url=db.url,
-        base_url=f"http://127.0.0.1:{port}",
+        base_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
         smtp_url=smtp_server.url,
         environment="development",
     )
     ingest_sample(db, now=datetime.now(UTC) - timedelta(hours=1))
+    with _serving(settings, db, sock):
+        yield Live(settings.base_url, settings, db)
+
+
+def _bound_socket() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextmanager
+def _serving(settings: Settings, db: Database, sock: socket.socket) -> Iterator[None]:
+    """The app under uvicorn in a thread, on an already bound socket (no port race)."""
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings, db), log_level="warning", lifespan="on")
     )
@@ -58,7 +70,7 @@ def live(
     thread.start()
     wait_for(lambda: server.started, 20, "uvicorn start")
     try:
-        yield Live(settings.base_url, settings, db)
+        yield
     finally:
         server.should_exit = True
         thread.join(15)
@@ -109,7 +121,10 @@ def test_subscribe_confirm_and_see_the_preview(
         row = find_subscriber(session, "reader@example.org")
         assert row is not None
         assert (row.status, row.frequency, row.send_hour, row.timezone) == (
-            SubscriberStatus.PENDING, Frequency.WEEKLY, 8, "Asia/Tokyo",
+            SubscriberStatus.PENDING,
+            Frequency.WEEKLY,
+            8,
+            "Asia/Tokyo",
         )
         assert [t.label for t in row.topics][-1] == "Speech"
 
@@ -214,7 +229,8 @@ def test_preferences_change_and_unsubscribe_by_link(
 ) -> None:
     with live.db.session() as session:
         create_subscriber(
-            session, "member@example.org",
+            session,
+            "member@example.org",
             [TopicSpec.build("reasoning in language models", "chain-of-thought")],
             now=datetime.now(UTC),
         )
@@ -271,21 +287,19 @@ def test_one_click_unsubscribe_over_http(live: Live, smtp_server: SmtpServer) ->
 
 
 def test_dev_mailbox_shows_the_confirmation_and_its_link_works(
-    db: Database, make_settings: Callable[..., Settings], open_page: Callable[..., Any],
+    db: Database,
+    make_settings: Callable[..., Settings],
+    open_page: Callable[..., Any],
     artifacts_dir: Path,
 ) -> None:
     """Without SMTP, mail lands in the dev mailbox, readable and clickable in the browser."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
+    sock = _bound_socket()
     settings = make_settings(
-        database_url=db.url, base_url=f"http://127.0.0.1:{port}", environment="development"
+        database_url=db.url,
+        base_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
+        environment="development",
     )
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, db), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, 20, "uvicorn start")
-    try:
+    with _serving(settings, db, sock):
         page = open_page()
         page.goto(settings.base_url)
         _fill_form(page, "dev@example.org")
@@ -300,7 +314,3 @@ def test_dev_mailbox_shows_the_confirmation_and_its_link_works(
         ).first.click()
         page.get_by_role("button", name="Confirm my subscription").click()
         page.get_by_role("heading", name="You are subscribed").wait_for()
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        sock.close()
