@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -191,25 +192,23 @@ def test_preferences_errors_keep_the_form(
     assert 'id="custom_0-error"' in bad.text
 
 
-def test_download_my_data(
-    client: TestClient, db: Database, web_settings: Settings
-) -> None:
-    subscriber = _active(db)
-    now = datetime.now(UTC)
+def _delivered(db: Database, subscriber: Subscriber, now: datetime, **fields: Any) -> None:
+    """Today's daily edition with one delivery to ``subscriber``."""
     with db.session() as session:
         edition = Edition(frequency=Frequency.DAILY, issue_date=now.date(), created_at=now)
         session.add(edition)
         session.flush()
         session.add(
-            Delivery(
-                edition_id=edition.id,
-                subscriber_id=subscriber.id,
-                status=DeliveryStatus.SENT,
-                paper_ids=[3, 5],
-                created_at=now,
-                sent_at=now,
-            )
+            Delivery(edition_id=edition.id, subscriber_id=subscriber.id, created_at=now, **fields)
         )
+
+
+def test_download_my_data(
+    client: TestClient, db: Database, web_settings: Settings
+) -> None:
+    subscriber = _active(db)
+    now = datetime.now(UTC)
+    _delivered(db, subscriber, now, status=DeliveryStatus.SENT, paper_ids=[3, 5], sent_at=now)
     path = _preferences(client, web_settings, subscriber)
     page = client.get(path)
     download = client.post(f"{path}/export", data={"csrf_token": csrf_token(page.text)})
@@ -231,11 +230,7 @@ def test_delete_me_erases_the_subscriber_topics_and_deliveries(
 ) -> None:
     subscriber = _active(db)
     now = datetime.now(UTC)
-    with db.session() as session:
-        edition = Edition(frequency=Frequency.DAILY, issue_date=now.date(), created_at=now)
-        session.add(edition)
-        session.flush()
-        session.add(Delivery(edition_id=edition.id, subscriber_id=subscriber.id, created_at=now))
+    _delivered(db, subscriber, now)
     path = _preferences(client, web_settings, subscriber)
     page = client.get(path)
     unticked = client.post(f"{path}/delete", data={"csrf_token": csrf_token(page.text)})
