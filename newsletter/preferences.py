@@ -29,6 +29,21 @@ def _terms(values: list[str] | tuple[str, ...] | str, what: str) -> tuple[str, .
 
 
 @dataclass(frozen=True)
+class Example:
+    """A paper the reader has judged for a topic ("more like this" or "not for me").
+
+    Plain values only, so a topic with its verdicts stays hashable and a run can share the work
+    between every subscriber holding the same profile. ``weight`` is 1 for a fresh verdict and
+    fades towards 0 as it ages; the caller computes it from the verdict's date.
+    """
+
+    title: str
+    abstract: str = ""
+    authors: tuple[str, ...] = ()
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
 class TopicSpec:
     """One topic: a label as a person types it plus optional keywords, authors and exclusions."""
 
@@ -37,6 +52,9 @@ class TopicSpec:
     authors: tuple[str, ...] = ()
     excluded: tuple[str, ...] = ()
     description: str = field(default="", compare=False)
+    # The reader's verdicts on papers for this topic: liked pull look-alikes in, disliked push out.
+    liked: tuple[Example, ...] = ()
+    disliked: tuple[Example, ...] = ()
 
     @classmethod
     def build(
