@@ -3,7 +3,7 @@
 A digest is rendered with these tokens in place of the recipient's address and links; the
 tokens survive Jinja escaping and CSS inlining unchanged (plain ASCII, no ``&<>"'``), and each
 message fills them in. :func:`personalize` does it on strings (previews); the sender fills
-them in already-encoded bytes (:mod:`newsletter.delivery.mime`).
+them in already-encoded bytes (:mod:`newsletter.delivery.messages.mime`).
 """
 
 from __future__ import annotations

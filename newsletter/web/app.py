@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from newsletter.config import Settings
-from newsletter.delivery.transport import Transport, make_transport
+from newsletter.delivery.sending.transport import Transport, make_transport
 from newsletter.store.database import Database
 from newsletter.web.catalog import load_catalog
 from newsletter.web.pages import PageError, Pages, Problem, problem_for, static_dir
