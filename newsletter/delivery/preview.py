@@ -18,6 +18,7 @@ from newsletter.delivery.readers import Reader
 from newsletter.render import RenderedEmail
 from newsletter.render.digest import render_digest
 from newsletter.store.models import Subscriber
+from newsletter.store.verdicts import judged_papers
 from newsletter.tokens import Purpose, link
 
 
@@ -31,7 +32,8 @@ def preview_digest(
     given = already_given(session, [subscriber.id], subscriber.frequency, issue_date)
     excluded = given.get(subscriber.id, set())
     chooser = Chooser(papers, now=now, semantic=settings.semantic_matching)
-    choice = chooser.choose(Reader.of(subscriber), excluded)
+    judged = judged_papers(session, [subscriber.id], now=now).get(subscriber.id, [])
+    choice = chooser.choose(Reader.of(subscriber, judged), excluded)
     if choice.mode == "nothing":
         return None
     return render_digest(
