@@ -111,7 +111,10 @@ class FeedbackLinks:
 
     def __init__(self, settings: Settings) -> None:
         self.base_url = settings.base_url
-        self._signer = Signer(settings.signing_key(), salt="newsletter.feedback")
+        # The salted key is derived once here rather than on every signature (itsdangerous
+        # derives it per call): a digest signs a token per paper, and that halves the cost.
+        key = Signer(settings.signing_key(), salt="newsletter.feedback").derive_key()
+        self._signer = Signer(key, key_derivation="none")
 
     def token(self, subscriber_id: int, paper_id: int, check: str) -> str:
         return self._signer.sign(f"{subscriber_id}.{paper_id}.{check}").decode("ascii")
