@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -101,7 +102,7 @@ def _links(message: EmailMessage, settings: Settings) -> dict[tuple[str, int], s
 
 
 def test_more_like_this_and_not_for_me_from_a_real_digest(
-    site: Site, browser: Any, smtp_server: SmtpServer
+    site: Site, browser: Any, smtp_server: SmtpServer, artifacts_dir: Path
 ) -> None:
     today = site.now.date()
     first = site.edition(today, site.now)
@@ -122,6 +123,7 @@ def test_more_like_this_and_not_for_me_from_a_real_digest(
     page.goto(links[("more-like-this", liked)])
     page.get_by_role("heading", name=re.compile("Got it: more like")).wait_for()
     assert site.verdicts() == {liked: (Verdict.LIKE, TOPIC.label)}
+    page.screenshot(path=artifacts_dir / "feedback-got-it.png", full_page=True)
     page.get_by_role("button", name="Undo").click()
     page.get_by_role("heading", name="Undone").wait_for()
     assert site.verdicts() == {}
@@ -136,9 +138,13 @@ def test_more_like_this_and_not_for_me_from_a_real_digest(
     page.goto(links[("not-for-me", disliked)])
     page.get_by_role("heading", name="Not for me").wait_for()
     assert disliked not in site.verdicts()
+    page.screenshot(path=artifacts_dir / "feedback-no-script.png", full_page=True)
     page.get_by_role("button", name="Yes, not for me").click()
     page.get_by_role("heading", name=re.compile("Got it: fewer like")).wait_for()
     assert site.verdicts()[disliked] == (Verdict.DISLIKE, TOPIC.label)
+    page.get_by_role("link", name="See every paper you rated").click()
+    page.locator('[data-rated="disliked"]').wait_for()
+    page.locator("#verdicts").screenshot(path=artifacts_dir / "preferences-rated.png")
     context.close()
 
     # Fifteen days on, every paper trends again (earlier digests no longer hold them back):
