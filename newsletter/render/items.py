@@ -27,6 +27,9 @@ class DigestEntry:
     upvotes: int
     github_url: str | None
     why: str
+    # The reader's "More like this" / "Not for me" links (None: not shown, e.g. samples).
+    more_url: str | None = None
+    less_url: str | None = None
 
 
 def safe_url(url: str | None) -> str | None:

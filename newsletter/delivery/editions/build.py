@@ -127,7 +127,7 @@ def build_edition(
     with db.session() as session:
         edition_id = edition_id_for(session, frequency, issue_date, now)
         session.commit()
-        due = due_readers(session, edition_id, frequency, subscriber_ids)
+        due = due_readers(session, edition_id, frequency, subscriber_ids, now=now)
         papers = candidate_papers(session, frequency, issue_date, now) if due else []
         given = already_given(session, [s.id for s in due], frequency, issue_date)
         chooser = Chooser(papers, now=now, semantic=settings.semantic_matching)

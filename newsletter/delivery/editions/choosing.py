@@ -13,7 +13,7 @@ topic set, so the cost follows the variety of interests rather than the number o
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -39,15 +39,20 @@ CHUNK = 2000
 
 @dataclass(frozen=True)
 class Choice:
-    """``mode``: "match", "trending" (nothing matched, always_send) or "nothing"."""
+    """``mode``: "match", "trending" (nothing matched, always_send) or "nothing".
+
+    ``topics``: the label each paper was picked for, so a "More like this" on it is filed under
+    that topic (empty for trending picks).
+    """
 
     paper_ids: list[int]
     whys: list[str]
     mode: str
+    topics: list[str] = field(default_factory=list)
 
     @property
     def reasons(self) -> dict[str, object]:
-        return {"mode": self.mode, "why": self.whys}
+        return {"mode": self.mode, "why": self.whys, "topics": self.topics}
 
 
 def candidate_papers(
@@ -104,7 +109,8 @@ class Chooser:
 
     def choose(self, reader: Reader, excluded: Collection[int]) -> Choice:
         """Same interest, same exclusions, same choice: asked once per distinct request."""
-        key = (reader.topics, reader.digest_size, reader.always_send, frozenset(excluded))
+        key = (reader.topics, reader.digest_size, reader.always_send,
+               frozenset(excluded) | reader.dismissed)
         found = self._choices.get(key)
         if found is None:
             found = self._choices[key] = self._choose(*key)
@@ -120,7 +126,8 @@ class Chooser:
                             always_send=always_send)
         items = self.matcher.select(interest) if topics and self.matcher else []
         if items:
-            return Choice([int(i.paper_id) for i in items], [i.why for i in items], "match")
+            return Choice([int(i.paper_id) for i in items], [i.why for i in items], "match",
+                          [i.topic for i in items])
         if not always_send:
             return Choice([], [], "nothing")
         hot = [p for p in self._hot if p.id not in excluded][: min(TRENDING_SIZE, size)]

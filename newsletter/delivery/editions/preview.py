@@ -18,7 +18,15 @@ from newsletter.delivery.editions.readers import Reader
 from newsletter.render import RenderedEmail
 from newsletter.render.digest import render_digest
 from newsletter.store.models import Subscriber
-from newsletter.tokens import Purpose, link
+from newsletter.store.verdicts import judged_papers
+from newsletter.tokens import (
+    MORE_LIKE_THIS,
+    NOT_FOR_ME,
+    FeedbackLinks,
+    Purpose,
+    feedback_check,
+    link,
+)
 
 
 def preview_digest(
@@ -31,9 +39,16 @@ def preview_digest(
     given = already_given(session, [subscriber.id], subscriber.frequency, issue_date)
     excluded = given.get(subscriber.id, set())
     chooser = Chooser(papers, now=now, semantic=settings.semantic_matching)
-    choice = chooser.choose(Reader.of(subscriber), excluded)
+    judged = judged_papers(session, [subscriber.id], now=now).get(subscriber.id, [])
+    choice = chooser.choose(Reader.of(subscriber, judged), excluded)
     if choice.mode == "nothing":
         return None
+    links, check = FeedbackLinks(settings), feedback_check(subscriber.token_nonce)
+
+    def feedback(paper_id: int) -> tuple[str, str]:
+        signed = links.token(subscriber.id, paper_id, check)
+        return links.url(MORE_LIKE_THIS, signed), links.url(NOT_FOR_ME, signed)
+
     return render_digest(
         settings,
         papers={paper.id: paper for paper in papers},
@@ -45,4 +60,5 @@ def preview_digest(
         email=subscriber.email,
         preferences_url=link(settings, Purpose.PREFERENCES, subscriber),
         unsubscribe_url=link(settings, Purpose.UNSUBSCRIBE, subscriber),
+        feedback=feedback,
     )

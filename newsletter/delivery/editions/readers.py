@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -21,32 +22,45 @@ from newsletter.store.models import (
     Subscriber,
     SubscriberStatus,
     Topic,
+    Verdict,
 )
-from newsletter.store.subscribers import topic_specs
+from newsletter.store.subscribers import topic_specs, with_verdicts
+from newsletter.store.verdicts import Judged, judged_papers
 
 CHUNK = 500
 
 
 @dataclass(frozen=True)
 class Reader:
-    """What choosing needs of a subscriber."""
+    """What choosing needs of a subscriber; ``dismissed``: papers they said "Not for me" to,
+    never given to them again whatever matching makes of them."""
 
     id: int
     topics: tuple[TopicSpec, ...]
     digest_size: int
     always_send: bool
+    dismissed: frozenset[int] = frozenset()
 
     @classmethod
-    def of(cls, subscriber: Subscriber) -> Reader:
-        return cls(subscriber.id, tuple(topic_specs(subscriber)), subscriber.digest_size,
-                   subscriber.always_send)
+    def of(cls, subscriber: Subscriber, judged: Sequence[Judged] = ()) -> Reader:
+        return cls(subscriber.id, tuple(with_verdicts(topic_specs(subscriber), judged)),
+                   subscriber.digest_size, subscriber.always_send, _dismissed(judged))
 
+
+def _dismissed(judged: Sequence[Judged]) -> frozenset[int]:
+    return frozenset(j.paper_id for j in judged if j.verdict is Verdict.DISLIKE)
 
 
 def due_readers(
-    session: Session, edition_id: int, frequency: Frequency, ids: Collection[int] | None
+    session: Session,
+    edition_id: int,
+    frequency: Frequency,
+    ids: Collection[int] | None,
+    *,
+    now: datetime,
 ) -> list[Reader]:
-    """Active subscribers of this frequency (among ``ids``) with no row in this edition yet."""
+    """Active subscribers of this frequency (among ``ids``) with no row in this edition yet,
+    with their verdicts weighed as of ``now`` (the edition's clock)."""
     served = select(Delivery.subscriber_id).where(Delivery.edition_id == edition_id)
     query = (
         select(Subscriber.id, Subscriber.digest_size, Subscriber.always_send)
@@ -61,10 +75,15 @@ def due_readers(
         for start in range(0, len(wanted), CHUNK):
             rows += session.execute(query.where(Subscriber.id.in_(wanted[start : start + CHUNK])))
     topics = _topics(session, [row.id for row in rows])
-    return [
-        Reader(row.id, tuple(topics.get(row.id, ())), row.digest_size, row.always_send)
-        for row in sorted(rows, key=lambda r: r.id)
-    ]
+    judged = judged_papers(session, [row.id for row in rows], now=now)
+    readers = []
+    for row in sorted(rows, key=lambda r: r.id):
+        mine = judged.get(row.id, ())
+        specs = with_verdicts(topics.get(row.id, ()), mine)
+        readers.append(
+            Reader(row.id, tuple(specs), row.digest_size, row.always_send, _dismissed(mine))
+        )
+    return readers
 
 
 def _topics(session: Session, ids: Sequence[int]) -> dict[int, list[TopicSpec]]:

@@ -52,6 +52,7 @@ class Claimed:
     created_at: datetime
     frequency: Frequency
     issue_date: date
+    token_nonce: str  # signs the digest's feedback links (tokens.feedback_check)
 
 
 class Ledger:
@@ -116,7 +117,8 @@ class Ledger:
         d = TABLE.c
         rows = session.execute(
             select(d.id, d.subscriber_id, d.paper_ids, d.reasons, d.attempts, d.created_at,
-                   Subscriber.email, Subscriber.status, Edition.frequency, Edition.issue_date)
+                   Subscriber.email, Subscriber.status, Subscriber.token_nonce,
+                   Edition.frequency, Edition.issue_date)
             .join(Subscriber, Subscriber.id == d.subscriber_id)
             .join(Edition, Edition.id == d.edition_id)
             .where(d.id.in_(ids))
@@ -130,7 +132,7 @@ class Ledger:
             claimed.append(Claimed(
                 row.id, row.subscriber_id, row.email, tuple(row.paper_ids or ()),
                 dict(row.reasons or {}), row.attempts, as_utc(row.created_at),
-                row.frequency, row.issue_date,
+                row.frequency, row.issue_date, row.token_nonce,
             ))
         if gone:
             session.execute(

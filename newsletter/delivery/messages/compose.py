@@ -3,7 +3,8 @@
 Subscribers with the same topics usually get the same papers with the same why-lines, so the
 expensive part (Jinja, CSS inlining, quoted-printable encoding) is keyed on that content and
 done once; each message then only fills in the recipient's address and signed links
-(:class:`newsletter.delivery.messages.message.MessageTemplate`).
+(:class:`newsletter.delivery.messages.message.MessageTemplate`). Each paper's "More like this"
+and "Not for me" links are such holes too: one per paper id, holding the recipient's token for it.
 """
 
 from __future__ import annotations
@@ -19,9 +20,17 @@ from newsletter.delivery.ledger.claims import Claimed
 from newsletter.delivery.messages.message import MessageTemplate, new_message_id, validate_address
 from newsletter.render.digest import render_digest
 from newsletter.render.items import DigestEntry
-from newsletter.render.personal import placeholders
+from newsletter.render.personal import feedback_field, placeholders
+from newsletter.render.personal import token as hole_for
 from newsletter.store.models import Paper, Subscriber
-from newsletter.tokens import Purpose, link
+from newsletter.tokens import (
+    MORE_LIKE_THIS,
+    NOT_FOR_ME,
+    FeedbackLinks,
+    Purpose,
+    feedback_check,
+    link,
+)
 
 CACHE_SIZE = 512
 ContentKey = tuple[str, str, tuple[int, ...], str, tuple[str, ...]]
@@ -50,6 +59,7 @@ class NothingToSend(Exception):
 class Composer:
     def __init__(self, settings: Settings, *, cache_size: int = CACHE_SIZE) -> None:
         self.settings = settings
+        self.feedback = FeedbackLinks(settings)
         self.papers: dict[int, Paper] = {}
         self.renders = 0
         self._cache_size = cache_size
@@ -73,12 +83,15 @@ class Composer:
             self._templates.move_to_end(key)
             return found
         holes = placeholders()
+        for paper_id in claim.paper_ids:
+            holes[feedback_field(paper_id)] = hole_for(feedback_field(paper_id))
         rendered = render_digest(
             self.settings, papers=self.papers, paper_ids=claim.paper_ids,
             whys=list(claim.reasons.get("why", [])), issue_date=claim.issue_date,
             frequency=claim.frequency.value, trending_only=claim.reasons.get("mode") == "trending",
             email=holes["recipient"], preferences_url=holes["preferences_url"],
             unsubscribe_url=holes["unsubscribe_url"], cache=self._entries,
+            feedback=self._feedback_holes,
         )
         if rendered is None:
             raise NothingToSend("not sent: its papers no longer exist")
@@ -88,6 +101,10 @@ class Composer:
         if len(self._templates) > self._cache_size:
             self._templates.popitem(last=False)
         return template
+
+    def _feedback_holes(self, paper_id: int) -> tuple[str, str]:
+        hole = hole_for(feedback_field(paper_id))
+        return self.feedback.url(MORE_LIKE_THIS, hole), self.feedback.url(NOT_FOR_ME, hole)
 
     def compose(self, claim: Claimed, now: datetime) -> tuple[str, str, bytes]:
         """(recipient, Message-ID, bytes); InvalidInput for an address we cannot send to."""
@@ -100,6 +117,11 @@ class Composer:
             "preferences_url": link(self.settings, Purpose.PREFERENCES, person),
             "unsubscribe_url": unsubscribe,
         }
+        check = feedback_check(claim.token_nonce)
+        for paper_id in claim.paper_ids:
+            values[feedback_field(paper_id)] = self.feedback.token(
+                claim.subscriber_id, paper_id, check
+            )
         message_id = new_message_id(self.settings, f"d{claim.id}")
         data = self.template(claim).fill(
             to=recipient, now=now, message_id=message_id, values=values,
