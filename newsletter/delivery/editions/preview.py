@@ -45,4 +45,5 @@ def preview_digest(
         email=subscriber.email,
         preferences_url=link(settings, Purpose.PREFERENCES, subscriber),
         unsubscribe_url=link(settings, Purpose.UNSUBSCRIBE, subscriber),
+        followed=choice.followed,
     )

@@ -24,7 +24,7 @@ from newsletter.store.models import Paper, Subscriber
 from newsletter.tokens import Purpose, link
 
 CACHE_SIZE = 512
-ContentKey = tuple[str, str, tuple[int, ...], str, tuple[str, ...]]
+ContentKey = tuple[str, str, tuple[int, ...], str, tuple[str, ...], tuple[str, ...]]
 
 
 def mailto(settings: Settings, token: str) -> str:
@@ -54,7 +54,7 @@ class Composer:
         self.renders = 0
         self._cache_size = cache_size
         self._templates: OrderedDict[ContentKey, MessageTemplate] = OrderedDict()
-        self._entries: dict[tuple[int, str], DigestEntry] = {}
+        self._entries: dict[tuple[int, str, tuple[str, ...]], DigestEntry] = {}
         self._date = (0, "")
 
     def missing_papers(self, claims: Iterable[Claimed]) -> set[int]:
@@ -67,6 +67,7 @@ class Composer:
         key: ContentKey = (
             claim.frequency.value, claim.issue_date.isoformat(), claim.paper_ids,
             str(claim.reasons.get("mode", "")), tuple(claim.reasons.get("why", ())),
+            tuple(claim.reasons.get("followed", ())),
         )
         found = self._templates.get(key)
         if found is not None:
@@ -78,7 +79,7 @@ class Composer:
             whys=list(claim.reasons.get("why", [])), issue_date=claim.issue_date,
             frequency=claim.frequency.value, trending_only=claim.reasons.get("mode") == "trending",
             email=holes["recipient"], preferences_url=holes["preferences_url"],
-            unsubscribe_url=holes["unsubscribe_url"], cache=self._entries,
+            unsubscribe_url=holes["unsubscribe_url"], cache=self._entries, followed=key[5],
         )
         if rendered is None:
             raise NothingToSend("not sent: its papers no longer exist")
