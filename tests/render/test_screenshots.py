@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,9 @@ from typing import Any
 import pytest
 
 from newsletter.config import Settings
-from newsletter.render.digest import render_digest
+from newsletter.render import render_email
+from newsletter.render.contexts import digest_context
+from newsletter.render.digest import digest_entries
 from newsletter.render.personal import personalize, placeholders
 from newsletter.store.models import Paper
 
@@ -59,14 +62,19 @@ def papers() -> dict[int, Paper]:
 
 
 def digest_html(settings: Settings) -> str:
+    """As a reader gets it: per-recipient links filled in, "More like this" / "Not for me" on
+    every paper (the feedback links fill ``more_url`` and ``less_url`` per recipient)."""
     holes = placeholders()
-    shared = render_digest(
-        settings, papers=papers(), paper_ids=list(range(6)), whys=WHYS,
-        issue_date=ISSUE, frequency="daily", trending_only=False,
-        email=holes["recipient"], preferences_url=holes["preferences_url"],
-        unsubscribe_url=holes["unsubscribe_url"], followed=["Alan Turing"],
-    )
-    assert shared is not None
+    entries = [
+        replace(entry, more_url=f"https://papers.example.org/more/{n}",
+                less_url=f"https://papers.example.org/less/{n}")
+        for n, entry in enumerate(
+            digest_entries(papers(), list(range(6)), WHYS, followed=["Alan Turing"]))
+    ]
+    shared = render_email("digest", digest_context(
+        settings, email=holes["recipient"], items=entries, issue_date=ISSUE, frequency="daily",
+        preferences_url=holes["preferences_url"], unsubscribe_url=holes["unsubscribe_url"],
+    ))
     mine = personalize(shared, {"recipient": "reader@example.org",
                                 "preferences_url": "https://papers.example.org/preferences/t",
                                 "unsubscribe_url": "https://papers.example.org/unsubscribe/t"})
