@@ -73,7 +73,7 @@ _BOILERPLATE = re.compile(
 _LEAD_IN = re.compile(
     r"^(?:however|to|in|towards?|here|therefore|thus|hence|motivated|inspired|building|based|"
     r"finally|first|second|third|specifically|instead|accordingly|consequently|with|against|"
-    r"overall|additionally|moreover|furthermore|then)\b[^,.;:]{0,80},\s+(?=(?:we|this|our)\b)",
+    r"overall|additionally|moreover|furthermore|then|indeed|now|today|recently)\b[^,.;:]{0,80},\s+(?=(?:we|this|our)\b)",
     re.IGNORECASE,
 )
 # A line, not a paragraph: past GOOD_CHARS a sentence loses a little for every character, so a

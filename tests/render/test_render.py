@@ -167,3 +167,19 @@ def test_placeholders_survive_rendering_and_are_filled(
 def test_unknown_email_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown email"):
         render_email("nope", {})
+
+
+def test_subject_and_preview_line_cut_titles_at_words(
+    make_settings: Callable[..., Settings],
+) -> None:
+    long_title = ("When Long-Sequence Models Require Efficient Attention: A Study of "
+                  "Long-Sequence Models Requiring Memory")
+    items = [entry(long_title), entry("Second paper about speech"), entry("Third paper")]
+    rendered = render_email("digest", digest(make_settings(), items))
+    assert rendered.subject == (
+        "When Long-Sequence Models Require Efficient Attention: A… + 2 more papers")
+    preheader = rendered.html.split('class="preheader"', 1)[1].split(">", 1)[1].split("<", 1)[0]
+    assert preheader == ("3 papers for Wednesday, May 1, 2024. "
+                         "Also: Second paper about speech; Third paper")
+    alone = render_email("digest", digest(make_settings(), [entry(long_title)]))
+    assert alone.subject == long_title[:89].rsplit(" ", 1)[0] + "…"
