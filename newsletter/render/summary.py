@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sentencex import segment  # type: ignore[import-untyped]
+from sentencex import segment
 
 _MAKES = (
     "propose", "introduce", "present", "develop", "design", "build", "release", "contribute",
