@@ -19,5 +19,6 @@ def cut_at_word(text: str, limit: int) -> str:
     head = room.rsplit(" ", 1)[0] if " " in room else ""
     head = head.rstrip(_TRAILING)
     if not head:
-        return clean.split(" ", 1)[0] + ELLIPSIS
+        first = clean.split(" ", 1)[0]
+        return first if first == clean else first + ELLIPSIS
     return head + ELLIPSIS
