@@ -12,7 +12,7 @@ from newsletter.render.contexts import digest_context
 from newsletter.render.items import DigestEntry, digest_entry
 from newsletter.store.models import Paper
 
-EntryCache = MutableMapping[tuple[int, str], DigestEntry]
+EntryCache = MutableMapping[tuple[int, str, tuple[str, ...]], DigestEntry]
 # paper id -> its ("More like this", "Not for me") URLs for this recipient (or their holes)
 FeedbackUrls = Callable[[int], tuple[str, str]]
 
@@ -23,19 +23,24 @@ def digest_entries(
     whys: Sequence[str],
     cache: EntryCache | None = None,
     feedback: FeedbackUrls | None = None,
+    followed: Sequence[str] = (),
 ) -> list[DigestEntry]:
     """Entries for the papers that still exist; ``cache`` shares them between digests (links
-    are added after it, so one cached entry serves every recipient)."""
+    are added after it, so one cached entry serves every recipient).
+
+    ``followed``: the authors the reader follows, marked in the author lists.
+    """
+    wanted = tuple(followed)
     entries = []
     for index, paper_id in enumerate(paper_ids):
         paper = papers.get(paper_id)
         if paper is None:
             continue
         why = whys[index] if index < len(whys) else ""
-        key = (paper_id, why)
+        key = (paper_id, why, wanted)
         entry = cache.get(key) if cache is not None else None
         if entry is None:
-            entry = digest_entry(paper, why)
+            entry = digest_entry(paper, why, wanted)
             if cache is not None:
                 cache[key] = entry
         if feedback is not None:
@@ -59,9 +64,10 @@ def render_digest(
     unsubscribe_url: str,
     cache: EntryCache | None = None,
     feedback: FeedbackUrls | None = None,
+    followed: Sequence[str] = (),
 ) -> RenderedEmail | None:
     """None when none of the papers exist any more (deleted since the edition was built)."""
-    entries = digest_entries(papers, paper_ids, whys, cache, feedback)
+    entries = digest_entries(papers, paper_ids, whys, cache, feedback, followed)
     if not entries:
         return None
     context = digest_context(

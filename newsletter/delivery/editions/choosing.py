@@ -49,10 +49,15 @@ class Choice:
     whys: list[str]
     mode: str
     topics: list[str] = field(default_factory=list)
+    # Followed authors among the chosen papers' authors: the digest marks them.
+    followed: tuple[str, ...] = ()
 
     @property
     def reasons(self) -> dict[str, object]:
-        return {"mode": self.mode, "why": self.whys, "topics": self.topics}
+        found: dict[str, object] = {"mode": self.mode, "why": self.whys, "topics": self.topics}
+        if self.followed:
+            found["followed"] = list(self.followed)
+        return found
 
 
 def candidate_papers(
@@ -105,6 +110,7 @@ class Chooser:
 
         self.matcher = Matcher(papers, now=now, semantic=semantic) if papers else None
         self._hot = sorted(papers, key=lambda p: (-trending(p, now), p.id))
+        self._by_id = {paper.id: paper for paper in papers}
         self._choices: dict[tuple[tuple[TopicSpec, ...], int, bool, frozenset[int]], Choice] = {}
 
     def choose(self, reader: Reader, excluded: Collection[int]) -> Choice:
@@ -126,10 +132,23 @@ class Chooser:
                             always_send=always_send)
         items = self.matcher.select(interest) if topics and self.matcher else []
         if items:
-            return Choice([int(i.paper_id) for i in items], [i.why for i in items], "match",
-                          [i.topic for i in items])
+            ids = [int(i.paper_id) for i in items]
+            return Choice(ids, [i.why for i in items], "match", [i.topic for i in items],
+                          self._followed(topics, ids))
         if not always_send:
             return Choice([], [], "nothing")
         hot = [p for p in self._hot if p.id not in excluded][: min(TRENDING_SIZE, size)]
         whys = [f"Trending now ({p.upvotes} upvotes)" if p.upvotes else "Trending now" for p in hot]
-        return Choice([p.id for p in hot], whys, "trending" if hot else "nothing")
+        return Choice([p.id for p in hot], whys, "trending" if hot else "nothing",
+                      followed=self._followed(topics, [p.id for p in hot]))
+
+    def _followed(self, topics: tuple[TopicSpec, ...], ids: list[int]) -> tuple[str, ...]:
+        """Only the followed names that are among these papers' authors, so readers whose
+        lists differ elsewhere still share one rendered digest."""
+        from newsletter.matching.authors import followed_author
+
+        names = sorted({name for topic in topics for name in topic.authors})
+        if not names:
+            return ()
+        authors = [self._by_id[i].authors or [] for i in ids if i in self._by_id]
+        return tuple(n for n in names if any(followed_author(a, [n]) for a in authors))

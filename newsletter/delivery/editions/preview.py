@@ -61,4 +61,5 @@ def preview_digest(
         preferences_url=link(settings, Purpose.PREFERENCES, subscriber),
         unsubscribe_url=link(settings, Purpose.UNSUBSCRIBE, subscriber),
         feedback=feedback,
+        followed=choice.followed,
     )

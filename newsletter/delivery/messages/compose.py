@@ -33,7 +33,7 @@ from newsletter.tokens import (
 )
 
 CACHE_SIZE = 512
-ContentKey = tuple[str, str, tuple[int, ...], str, tuple[str, ...]]
+ContentKey = tuple[str, str, tuple[int, ...], str, tuple[str, ...], tuple[str, ...]]
 
 
 def mailto(settings: Settings, token: str) -> str:
@@ -64,7 +64,7 @@ class Composer:
         self.renders = 0
         self._cache_size = cache_size
         self._templates: OrderedDict[ContentKey, MessageTemplate] = OrderedDict()
-        self._entries: dict[tuple[int, str], DigestEntry] = {}
+        self._entries: dict[tuple[int, str, tuple[str, ...]], DigestEntry] = {}
         self._date = (0, "")
 
     def missing_papers(self, claims: Iterable[Claimed]) -> set[int]:
@@ -77,6 +77,7 @@ class Composer:
         key: ContentKey = (
             claim.frequency.value, claim.issue_date.isoformat(), claim.paper_ids,
             str(claim.reasons.get("mode", "")), tuple(claim.reasons.get("why", ())),
+            tuple(claim.reasons.get("followed", ())),
         )
         found = self._templates.get(key)
         if found is not None:
@@ -91,7 +92,7 @@ class Composer:
             frequency=claim.frequency.value, trending_only=claim.reasons.get("mode") == "trending",
             email=holes["recipient"], preferences_url=holes["preferences_url"],
             unsubscribe_url=holes["unsubscribe_url"], cache=self._entries,
-            feedback=self._feedback_holes,
+            feedback=self._feedback_holes, followed=key[5],
         )
         if rendered is None:
             raise NothingToSend("not sent: its papers no longer exist")

@@ -24,19 +24,18 @@ from newsletter.delivery.sending.sender import Sender, Summary
 from newsletter.delivery.sending.transport import make_transport
 from newsletter.render import render_email
 from newsletter.render.contexts import digest_context
-from newsletter.render.items import DigestEntry, digest_entry
+from newsletter.render.items import Author, DigestEntry, digest_entry
 from newsletter.store.database import Database
 from newsletter.store.models import Delivery, DeliveryStatus, Paper
 
 SAMPLE_ITEM = DigestEntry(
     title="A sample paper: checking your SMTP settings",
     url="https://arxiv.org/",
-    authors="Ada Lovelace, Alan Turing, Grace Hopper et al.",
-    excerpt="If you can read this, the relay accepted the message and your mail client shows "
-    "both parts of it. Real digests carry up to your digest size of papers like this one.",
-    upvotes=42,
-    github_url=None,
+    summary="If you can read this, the relay accepted the message and your mail client shows "
+    "both parts of it.",
     why="This is a test email sent with `newsletter test-send`.",
+    authors=(Author("Ada Lovelace"), Author("Alan Turing"), Author("Grace Hopper")),
+    et_al=True,
 )
 
 

@@ -93,7 +93,7 @@ def _check_message(message: EmailMessage, address: str) -> None:
     assert 'href="https://papers.example.org/preferences/' in html
     assert address in text and "%%NL" not in html + text
     assert 'href="https://arxiv.org/abs/2405.' in html
-    assert "Why you got this" in html
+    assert 'class="why"' in html and "Why: " in text
 
 
 async def test_faults_retry_fail_bounce_and_never_duplicate(
