@@ -132,6 +132,11 @@ class Settings(BaseSettings):
     )
     arxiv_rss_url: str = Field("https://rss.arxiv.org/rss", description="arXiv announcement RSS.")
     http_timeout: float = Field(20.0, gt=0, description="Seconds for any source request.")
+    http_max_bytes: int = Field(
+        32_000_000,
+        ge=10_000,
+        description="Largest answer read from a source; past it the read stops and is reported.",
+    )
     ingest_file: Path | None = Field(
         None, description="JSON or JSON Lines papers for the `file` source; unset = bundled sample."
     )
@@ -162,6 +167,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("arxiv_categories")
+    @classmethod
+    def _category_names(cls, value: list[str]) -> list[str]:
+        from newsletter.sources.categories import check_category
+
+        return [check_category(name) for name in value]
 
     @field_validator("default_timezone")
     @classmethod
