@@ -5,7 +5,8 @@ honours ``Retry-After``; anything else becomes a :class:`SourceError` at once, s
 report the source and try again on the next run. ETag / Last-Modified validators are kept in memory
 for the process: a 304 means "nothing new" and costs the server nothing. Bodies are streamed and
 the read stops past ``max_bytes`` (``NEWSLETTER_HTTP_MAX_BYTES``), so a runaway answer costs that
-much memory at most, never the size it claims or turns out to have.
+much memory at most, never the size it claims or turns out to have. The cap counts decoded bytes,
+so a small gzip answer that inflates to gigabytes stops at the cap too.
 """
 
 from __future__ import annotations
