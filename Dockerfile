@@ -1,5 +1,5 @@
 # Image for docker-compose.yml: the service, its templates and migrations.
-FROM python:3.11-slim
+FROM python:3.11.13-slim-bookworm
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
 COPY newsletter ./newsletter

@@ -7,11 +7,13 @@ tracing; peak memory from a second run under tracemalloc, so tracing does not sk
 Similar peaks for 10k and 50k show that memory does not grow with the file.
 
     .venv/bin/python bench/bench_ingest.py [--sizes 10000 50000]
+    .venv/bin/python bench/bench_ingest.py --authors [50000 500000]   # the author check only
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -99,10 +101,41 @@ def databases(folder: Path) -> list[tuple[str, Callable[[], AbstractContextManag
     return found
 
 
+def author_checks(sizes: list[int]) -> None:
+    """The per-paper author check on lists of growing length, of which at most 2,000 names are
+    distinct (so none is refused), then one of all-distinct names (refused). Seconds per name
+    should stay flat (linear time); the anchor is a list of exactly 2,000 names."""
+    from newsletter.errors import BadItem
+    from newsletter.sources.checks import MAX_LIST, names_field
+
+    def timed(names: list[str]) -> float:
+        start = time.perf_counter()
+        with contextlib.suppress(BadItem):  # refused past MAX_LIST distinct names: the point
+            names_field(names, "authors")
+        return time.perf_counter() - start
+
+    distinct = [f"Author Number {n}" for n in range(MAX_LIST)]
+    anchor = timed(distinct) / MAX_LIST
+    print(f"author check: {MAX_LIST:,} names, {anchor * 1e6:.2f} us per name (anchor)")
+    for count in sizes:
+        repeated = (distinct * (count // MAX_LIST + 1))[:count]
+        per = timed(repeated) / count
+        print(f"author check: {count:,} names ({MAX_LIST:,} distinct), {per * 1e6:.2f} us per name,"
+              f" {per / anchor:.2f}x the anchor")
+        took = timed([f"Author Number {n}" for n in range(count)])
+        print(f"author check: {count:,} distinct names (refused), {took * 1e3:.1f} ms in all")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
+    parser.add_argument(
+        "--authors", type=int, nargs="*", help="only time the author check on lists this long"
+    )
     args = parser.parse_args()
+    if args.authors is not None:
+        author_checks(args.authors or [50_000, 500_000])
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         files = {}

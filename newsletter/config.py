@@ -8,6 +8,7 @@ variable's name instead of failing on the first email hours later.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -132,6 +133,11 @@ class Settings(BaseSettings):
     )
     arxiv_rss_url: str = Field("https://rss.arxiv.org/rss", description="arXiv announcement RSS.")
     http_timeout: float = Field(20.0, gt=0, description="Seconds for any source request.")
+    http_max_bytes: int = Field(
+        32_000_000,
+        ge=10_000,
+        description="Largest answer read from a source; past it the read stops and is reported.",
+    )
     ingest_file: Path | None = Field(
         None, description="JSON or JSON Lines papers for the `file` source; unset = bundled sample."
     )
@@ -151,16 +157,40 @@ class Settings(BaseSettings):
     subscribe_rate_limit_per_minute: int = Field(
         10, ge=1, description="Subscribe posts per client address per minute."
     )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Proxies (IPs or CIDRs) whose X-Forwarded-For is believed; none by default.",
+    )
     edition_check_seconds: int = Field(
         300, ge=5, description="Seconds between checks for subscribers whose send hour came."
     )
 
-    @field_validator("ingest_sources", "arxiv_categories", mode="before")
+    @field_validator("ingest_sources", "arxiv_categories", "trusted_proxies", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:
         """Lists come from the environment as ``hf,arxiv``, not as JSON."""
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("arxiv_categories")
+    @classmethod
+    def _category_names(cls, value: list[str]) -> list[str]:
+        from newsletter.sources.categories import check_category
+
+        return [check_category(name) for name in value]
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        """Each an address or a network; ``*`` (anyone may claim any address) is refused."""
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or CIDR network such as 10.0.0.0/8"
+                ) from None
         return value
 
     @field_validator("default_timezone")

@@ -17,8 +17,10 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from newsletter.config import Settings
 from newsletter.delivery.sending.runs import work
@@ -68,6 +70,29 @@ class _Server(uvicorn.Server):
                 loop.remove_signal_handler(sig)
 
 
+def server_config(
+    app: ASGIApp, settings: Settings, *, host: str, port: int, **options: Any
+) -> uvicorn.Config:
+    """How uvicorn serves the app, shared by ``serve`` and the tests.
+
+    X-Forwarded-For is believed only from ``NEWSLETTER_TRUSTED_PROXIES``: uvicorn's own default
+    trusts 127.0.0.1, so anything behind a local proxy that passes the header on could rotate it
+    and dodge the per-client rate limit. With no trusted proxy the header is not read at all.
+    """
+    trusted = list(settings.trusted_proxies)
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        server_header=False,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or [],
+        timeout_graceful_shutdown=10,
+        **options,
+    )
+
+
 async def run_service(
     settings: Settings,
     *,
@@ -84,17 +109,7 @@ async def run_service(
     app = create_app(
         settings, db, transport=transport, clock=clock, scheduler_running=lambda: scheduler.running
     )
-    server = _Server(
-        uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_config=None,
-            server_header=False,
-            proxy_headers=True,
-            timeout_graceful_shutdown=10,
-        )
-    )
+    server = _Server(server_config(app, settings, host=host, port=port))
     stop = asyncio.Event()
     scheduler.start()
     sender = asyncio.create_task(run_sender(settings, db, stop, clock))

@@ -2,10 +2,15 @@
 
 Each ``item`` has ``title``, ``link``, ``description`` (``arXiv:2401.06153v1 Announce Type: new
 \\nAbstract: ...``), ``guid`` (``oai:arXiv.org:2401.06153v1``), ``category`` elements, ``pubDate``
-(the announcement day), ``arxiv:announce_type`` and ``dc:creator`` (all authors, one string).
-Only ``new`` and ``cross`` announcements are papers that are new to the reader; ``replace`` and
-``replace-cross`` are revisions of older papers and are not ingested (an item that does not
-say which it is, is). The feed is empty on weekends and holidays, which is not an error.
+(the announcement day), ``arxiv:announce_type`` and ``dc:creator`` (every author, one string,
+affiliations in parentheses). ``new`` and ``cross`` announcements are papers new to the reader;
+``replace`` and ``replace-cross`` are new versions of older papers: they revise a paper we already
+have and are counted, never stored as new. ``absonly`` and unknown types are ignored.
+
+An empty channel is a quiet day (weekends, holidays). A request arXiv cannot serve (an unknown
+archive or subject class) is answered with an error feed, HTTP 400 today, whose channel title is
+"Feed error for query: ..." and whose description is the reason ("Bad archive 'xx'. Valid archive
+names are: ..."): that is a :class:`SourceError` quoting the reason, whatever the status.
 """
 
 from __future__ import annotations
@@ -17,13 +22,21 @@ from collections.abc import Iterator, Sequence
 from newsletter.errors import BadItem, SourceError
 from newsletter.sources.arxiv_xml import arxiv_categories, parse_document, split_creators, text_of
 from newsletter.sources.dates import parse_rfc2822
-from newsletter.sources.http_client import HttpFetcher
+from newsletter.sources.http_client import HttpFetcher, HttpStatusError
 from newsletter.sources.interface import Item
-from newsletter.sources.records import PaperRecord, Skipped, make_record, normalize_arxiv_id
+from newsletter.sources.records import (
+    PaperRecord,
+    Revision,
+    Skipped,
+    make_record,
+    normalize_arxiv_id,
+)
 
 NEW_TYPES = frozenset({"new", "cross"})
+REPLACE_TYPES = frozenset({"replace", "replace-cross"})
 _HEADER = re.compile(r"^\s*arXiv:(\S+)\s+Announce Type:\s*([\w\-]+)\s*", re.IGNORECASE)
 _ABSTRACT = re.compile(r"^\s*Abstract:\s*", re.IGNORECASE)
+_ERROR_TITLE = "feed error"
 
 
 def announce_type(item: ET.Element) -> str | None:
@@ -42,6 +55,7 @@ def parse_item(item: ET.Element) -> PaperRecord:
     arxiv_id = next((c for c in candidates if c and normalize_arxiv_id(c)), None)
     if arxiv_id is None:
         raise BadItem("no arXiv id in guid, description or link")
+    announced = parse_rfc2822(text_of(item, "pubDate"), "pubDate")
     return make_record(
         "arxiv",
         arxiv_id=arxiv_id,
@@ -49,8 +63,20 @@ def parse_item(item: ET.Element) -> PaperRecord:
         abstract=abstract,
         authors=split_creators(text_of(item, "dc:creator")),
         categories=arxiv_categories([c.text for c in item.findall("category")]),
-        published_at=parse_rfc2822(text_of(item, "pubDate"), "pubDate"),
+        published_at=announced,
+        announced_on=announced.date() if announced else None,
     )
+
+
+def error_reason(root: ET.Element) -> str | None:
+    """The reason of arXiv's error feed, or None for a feed of announcements."""
+    channel = root.find("channel")
+    if channel is None:
+        return None
+    title = (text_of(channel, "title") or "").strip().lower()
+    if not title.startswith(_ERROR_TITLE) or channel.find("item") is not None:
+        return None
+    return " ".join((text_of(channel, "description") or "unknown error").split())
 
 
 class ArxivRssSource:
@@ -69,19 +95,47 @@ class ArxivRssSource:
         self.url = f"{rss_url.rstrip('/')}/{'+'.join(categories)}"
         self.announce_types = announce_types
 
-    def items(self) -> Iterator[Item]:
-        response = self.fetcher.get(self.url)
+    def _document(self) -> ET.Element | None:
+        try:
+            response = self.fetcher.get(self.url)
+        except HttpStatusError as exc:
+            reason = _reason_in(exc.body, self.url)
+            if reason is None:
+                raise
+            raise SourceError(f"{self.url}: arXiv refused the feed: {reason}") from None
         if response is None:
+            return None
+        root = parse_document(response.content, self.url)
+        reason = error_reason(root)
+        if reason is not None:
+            raise SourceError(f"{self.url}: arXiv refused the feed: {reason}")
+        return root
+
+    def items(self) -> Iterator[Item]:
+        root = self._document()
+        if root is None:
             return
-        channel = parse_document(response.content, self.url).find("channel")
+        channel = root.find("channel")
         if channel is None:
             raise SourceError(f"{self.url}: not an RSS document")
         for index, item in enumerate(channel.findall("item")):
             kind = announce_type(item)
-            if kind is not None and kind not in self.announce_types:
+            revision = kind in REPLACE_TYPES
+            if kind is not None and not revision and kind not in self.announce_types:
                 continue
             try:
-                yield parse_item(item)
+                record = parse_item(item)
             except BadItem as exc:
                 guid = text_of(item, "guid")
                 yield Skipped(self.name, f"item {index}" + (f" ({guid})" if guid else ""), str(exc))
+                continue
+            yield Revision(record) if revision else record
+
+
+def _reason_in(body: bytes, url: str) -> str | None:
+    if not body.lstrip().startswith(b"<"):
+        return None
+    try:
+        return error_reason(parse_document(body, url))
+    except SourceError:
+        return None

@@ -6,7 +6,7 @@ tells the operator exactly what was wrong with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from newsletter.errors import BadItem
 from newsletter.sources.plaintext import collapse_spaces, plain_text
@@ -14,6 +14,9 @@ from newsletter.sources.plaintext import collapse_spaces, plain_text
 MAX_URL = 500  # the column width
 MAX_NAME = 200
 MAX_LIST = 2_000  # authors, categories or keywords of one paper
+# The largest count every backend stores: PostgreSQL's INTEGER is 32-bit signed, and SQLite
+# refuses integers past 64 bits. Popularity beyond two billion is the same popularity.
+MAX_COUNT = 2**31 - 1
 
 
 def text_field(value: object, field: str, limit: int, *, html: bool = True) -> str:
@@ -30,11 +33,12 @@ def text_field(value: object, field: str, limit: int, *, html: bool = True) -> s
 
 
 def count_field(value: object, field: str) -> int:
+    """Counts are clipped to :data:`MAX_COUNT`, so one absurd number cannot fail a batch."""
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise BadItem(f"{field} must be a non-negative integer")
-    return value
+    return min(value, MAX_COUNT)
 
 
 def url_field(value: object, field: str) -> str | None:
@@ -49,18 +53,24 @@ def url_field(value: object, field: str) -> str | None:
     return url
 
 
-def names_field(value: object, field: str) -> tuple[str, ...]:
+def names_field(
+    value: object, field: str, clean: Callable[[str], str] = plain_text
+) -> tuple[str, ...]:
+    """Distinct names in listing order; linear in the list (a dict, not a scan per name), and
+    refused as soon as it passes :data:`MAX_LIST`, before cleaning the rest."""
     if value is None:
         return ()
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise BadItem(f"{field} must be a list of strings")
-    names: list[str] = []
+    names: dict[str, None] = {}
     for item in value:
         if not isinstance(item, str):
             raise BadItem(f"{field} must be a list of strings")
-        name = plain_text(item)[:MAX_NAME]
-        if name and name not in names:
-            names.append(name)
-    if len(names) > MAX_LIST:
-        raise BadItem(f"{field} has more than {MAX_LIST} entries")
+        if len(item) > MAX_NAME * 4:
+            item = item[: MAX_NAME * 4]
+        name = clean(item)[:MAX_NAME]
+        if name:
+            names[name] = None
+            if len(names) > MAX_LIST:
+                raise BadItem(f"{field} has more than {MAX_LIST} entries")
     return tuple(names)

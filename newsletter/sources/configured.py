@@ -20,6 +20,7 @@ from newsletter.config import Settings, SourceName
 from newsletter.errors import InvalidInput
 from newsletter.sources.arxiv_api import ArxivApiSource
 from newsletter.sources.arxiv_rss import ArxivRssSource
+from newsletter.sources.categories import check_category
 from newsletter.sources.files import FileSource
 from newsletter.sources.http_client import HttpFetcher
 from newsletter.sources.huggingface import HuggingFaceSource, recent_days
@@ -66,7 +67,9 @@ class SourceBuilder:
         self.arxiv_pacer = Pacer(ARXIV_INTERVAL, clock=clock, sleep=sleep)
 
     def fetcher(self, pacer: Pacer | None = None) -> HttpFetcher:
-        return HttpFetcher(self.client, sleep=self.sleep, pacer=pacer)
+        return HttpFetcher(
+            self.client, sleep=self.sleep, pacer=pacer, max_bytes=self.settings.http_max_bytes
+        )
 
     def build(self, name: SourceName, options: SourceOptions = SourceOptions()) -> Built:
         if name == "hf":
@@ -77,6 +80,10 @@ class SourceBuilder:
             categories = options.categories or tuple(self.settings.arxiv_categories)
             if not categories:
                 raise InvalidInput("no arXiv category to read", where="--category")
+            try:
+                categories = tuple(check_category(name) for name in categories)
+            except ValueError as exc:
+                raise InvalidInput(str(exc), where="--category") from None
             fetcher = self.fetcher(self.arxiv_pacer)
             if options.day is not None:
                 api = self.settings.arxiv_api_url

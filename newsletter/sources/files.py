@@ -3,8 +3,10 @@
 The shared listing format has ``title``, ``abstract``, optional ``authors_count``, ``published``
 ("Feb 19, 2024", or "Jun 22" for the latest such day) and ``upvotes``, and no ids: such papers are
 keyed by their normalized title. Richer files may also give ``arxiv_id`` or ``id``, ``authors``,
-``categories``, ``featured_on``, links and counts. JSON Lines is read line by line so memory does
-not grow with the file; a JSON list is small by nature and is read whole.
+``categories``, ``featured_on``, ``announced_on``, links and counts. A paper whose file gives no
+``announced_on`` is news when it is first loaded (its ``published`` is a display date only).
+JSON Lines is read line by line so memory does not grow with the file; a JSON list is small by
+nature and is read whole.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def parse_paper(raw: Any, source: str, now: datetime) -> PaperRecord:
         categories=raw.get("categories"),
         published_at=parse_listing_date(published, "published", now=now),
         featured_on=parse_day(raw.get("featured_on"), "featured_on"),
+        announced_on=parse_day(raw.get("announced_on"), "announced_on"),
         upvotes=raw.get("upvotes"),
         comments=raw.get("comments"),
         github_stars=raw.get("github_stars"),

@@ -1,13 +1,17 @@
-"""HTTP for sources: one client factory, polite retries, conditional requests.
+"""HTTP for sources: one client factory, polite retries, conditional requests, a size cap.
 
 Retries cover what is worth retrying (429, 5xx, dropped connections) with exponential backoff that
 honours ``Retry-After``; anything else becomes a :class:`SourceError` at once, so the runner can
 report the source and try again on the next run. ETag / Last-Modified validators are kept in memory
-for the process: a 304 means "nothing new" and costs the server nothing.
+for the process: a 304 means "nothing new" and costs the server nothing. Bodies are streamed and
+the read stops past ``max_bytes`` (``NEWSLETTER_HTTP_MAX_BYTES``), so a runaway answer costs that
+much memory at most, never the size it claims or turns out to have. The cap counts decoded bytes,
+so a small gzip answer that inflates to gigabytes stops at the cap too.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -21,15 +25,39 @@ from newsletter.errors import SourceError
 from newsletter.sources.pacing import Pacer
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+DEFAULT_MAX_BYTES = 32_000_000
+ERROR_BODY_BYTES = 65_536  # kept from an error answer, for its reason
 Params = Mapping[str, str | int]
 
 
 class HttpStatusError(SourceError):
-    """The server answered with a status we do not retry (or stopped retrying)."""
+    """The server answered with a status we do not retry (or stopped retrying).
 
-    def __init__(self, url: str, status: int, detail: str = "") -> None:
+    ``body`` keeps the start of the answer: sources whose errors come as a document (arXiv's
+    RSS error feed) read their reason from it; a JSON ``{"error": ...}`` is quoted directly.
+    """
+
+    def __init__(self, url: str, status: int, detail: str = "", body: bytes = b"") -> None:
         self.status = status
-        super().__init__(f"{url}: HTTP {status}{detail}")
+        self.body = body
+        reason = _json_error(body)
+        super().__init__(f"{url}: HTTP {status}{detail}" + (f": {reason}" if reason else ""))
+
+
+class ResponseTooLarge(SourceError):
+    """The answer passed ``NEWSLETTER_HTTP_MAX_BYTES``; the rest of it was never read."""
+
+
+def _json_error(body: bytes) -> str | None:
+    """Hugging Face answers errors as ``{"error": "..."}``."""
+    if not body.lstrip().startswith(b"{"):
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    error = data.get("error") if isinstance(data, dict) else None
+    return " ".join(str(error).split())[:200] if error else None
 
 
 def user_agent(settings: Settings) -> str:
@@ -98,8 +126,10 @@ class HttpFetcher:
         max_delay: float = 120.0,
         pacer: Pacer | None = None,
         validators: Validators = PROCESS_VALIDATORS,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.client = client
+        self.max_bytes = max_bytes
         self._sleep = sleep
         self._attempts = attempts
         self._backoff = backoff
@@ -116,7 +146,7 @@ class HttpFetcher:
             if self._pacer is not None:
                 self._pacer.wait()
             try:
-                response = self.client.get(url, params=params, headers=headers)
+                response = self._get(url, params, headers)
             except httpx.TransportError as exc:
                 if attempt == self._attempts:
                     raise SourceError(f"{url}: {type(exc).__name__} {exc}".strip()) from exc
@@ -132,12 +162,46 @@ class HttpFetcher:
                 continue
             if response.status_code != 200:
                 tried = f" after {attempt} attempts" if attempt > 1 else ""
-                raise HttpStatusError(url, response.status_code, tried)
+                body = response.content[:ERROR_BODY_BYTES]
+                raise HttpStatusError(url, response.status_code, tried, body)
             etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
             if etag or modified:
                 self._pending[key] = (etag, modified)
             return response
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _get(self, url: str, params: Params | None, headers: dict[str, str]) -> httpx.Response:
+        """One GET, its body read in chunks and abandoned past the cap (error bodies are kept
+        only in part: their reason is at the start)."""
+        with self.client.stream("GET", url, params=params, headers=headers) as streamed:
+            declared = streamed.headers.get("Content-Length", "")
+            limit = self.max_bytes if streamed.status_code == 200 else ERROR_BODY_BYTES
+            if streamed.status_code == 200 and declared.isdigit() and int(declared) > limit:
+                raise ResponseTooLarge(
+                    f"{url}: the answer is {int(declared):,} bytes, more than the "
+                    f"{limit:,} allowed (NEWSLETTER_HTTP_MAX_BYTES)"
+                )
+            body = bytearray()
+            for chunk in streamed.iter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    if streamed.status_code != 200:
+                        del body[limit:]
+                        break
+                    raise ResponseTooLarge(
+                        f"{url}: stopped reading after {limit:,} bytes "
+                        "(NEWSLETTER_HTTP_MAX_BYTES); the answer is larger"
+                    )
+        headers_out = [
+            (k, v) for k, v in streamed.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            streamed.status_code,
+            headers=headers_out,
+            content=bytes(body),
+            request=streamed.request,
+        )
 
     def _delay(self, attempt: int, asked: float | None) -> float:
         if asked is not None:

@@ -50,6 +50,7 @@ def parse_item(raw: Any, listing_day: date | None, paper_url: str) -> PaperRecor
     featured = listing_day or parse_day(raw.get("publishedAt"), "publishedAt")
     # Not every paper page is an arXiv paper; those link their Hugging Face page instead.
     page = None if normalize_arxiv_id(own_id) else paper_url + quote(own_id.strip())
+    published = parse_iso(paper.get("publishedAt"), "paper.publishedAt")
     return make_record(
         "hf",
         own_id=own_id,
@@ -58,7 +59,8 @@ def parse_item(raw: Any, listing_day: date | None, paper_url: str) -> PaperRecor
         title=paper.get("title") or raw.get("title"),
         abstract=paper.get("summary") or raw.get("summary"),
         authors=_names(paper.get("authors")),
-        published_at=parse_iso(paper.get("publishedAt"), "paper.publishedAt"),
+        published_at=published,
+        announced_on=published.date() if published else None,
         featured_on=featured or parse_day(paper.get("submittedOnDailyAt"), "submittedOnDailyAt"),
         upvotes=paper.get("upvotes"),
         comments=raw.get("numComments"),

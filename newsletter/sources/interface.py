@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
-from newsletter.sources.records import PaperRecord, Skipped
+from newsletter.sources.records import PaperRecord, Revision, Skipped
 
-Item = PaperRecord | Skipped
+Item = PaperRecord | Revision | Skipped
 
 
 class Source(Protocol):

@@ -15,7 +15,8 @@ from datetime import date, datetime
 from newsletter.errors import BadItem
 from newsletter.sources.checks import count_field, names_field, text_field, url_field
 from newsletter.sources.dates import as_utc
-from newsletter.sources.plaintext import collapse_spaces
+from newsletter.sources.latex import tex_to_unicode
+from newsletter.sources.plaintext import collapse_spaces, plain_text
 
 MAX_TITLE = 1_000
 MAX_ABSTRACT = 20_000
@@ -40,6 +41,17 @@ class Skipped:
 
 
 @dataclass(frozen=True, slots=True)
+class Revision:
+    """A new version of a paper announced earlier (arXiv's ``replace``/``replace-cross``).
+
+    Not a new paper: it revises the title, abstract and authors of a paper we already store and
+    is never inserted, so a year-old paper does not come back as today's news.
+    """
+
+    record: PaperRecord
+
+
+@dataclass(frozen=True, slots=True)
 class PaperRecord:
     """A paper as one source lists it; ``source_id`` is the versionless arXiv id when known."""
 
@@ -60,6 +72,7 @@ class PaperRecord:
     ai_keywords: tuple[str, ...] = ()
     published_at: datetime | None = None
     featured_on: date | None = None
+    announced_on: date | None = None
     upvotes: int = 0
     comments: int = 0
 
@@ -87,6 +100,10 @@ def normalize_arxiv_id(value: str) -> str | None:
     return None
 
 
+def _person(name: str) -> str:
+    return tex_to_unicode(plain_text(name))
+
+
 def title_key(title: str) -> str:
     """A stable id for listings without one: case, spacing and punctuation do not matter."""
     normalized = " ".join(_NON_WORD.sub(" ", title.casefold()).split())
@@ -112,11 +129,12 @@ def make_record(
     ai_keywords: object = (),
     published_at: datetime | None = None,
     featured_on: date | None = None,
+    announced_on: date | None = None,
     upvotes: object = 0,
     comments: object = 0,
 ) -> PaperRecord:
     """Clean and check raw values; raises :class:`BadItem` with the first problem found."""
-    clean_title = text_field(title, "title", MAX_TITLE)
+    clean_title = tex_to_unicode(text_field(title, "title", MAX_TITLE))
     if not clean_title:
         raise BadItem("missing title")
     paper_id = normalize_arxiv_id(arxiv_id) if arxiv_id else None
@@ -134,7 +152,7 @@ def make_record(
         title=clean_title,
         abstract=text_field(abstract, "abstract", MAX_ABSTRACT),
         arxiv_id=paper_id,
-        authors=names_field(authors, "authors"),
+        authors=names_field(authors, "authors", _person),
         url=url_field(url, "url") or (f"https://arxiv.org/abs/{paper_id}" if paper_id else None),
         pdf_url=url_field(pdf_url, "pdf_url")
         or (f"https://arxiv.org/pdf/{paper_id}" if paper_id else None),
@@ -147,6 +165,7 @@ def make_record(
         ai_keywords=names_field(ai_keywords, "ai_keywords"),
         published_at=as_utc(published_at) if published_at else None,
         featured_on=featured_on,
+        announced_on=announced_on,
         upvotes=count_field(upvotes, "upvotes"),
         comments=count_field(comments, "comments"),
     )

@@ -38,6 +38,8 @@ class SourceReport:
     def summary(self) -> str:
         c = self.counts
         text = f"{c.new} new, {c.updated} updated, {c.unchanged} unchanged, {c.skipped} skipped"
+        if c.replaced:
+            text += f", {c.replaced} replaced ({c.revised} of ours revised)"
         return f"{text}; failed: {self.error}" if self.error else text
 
 

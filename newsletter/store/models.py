@@ -103,6 +103,9 @@ class Paper(Base):
     ai_keywords: Mapped[list[str]] = mapped_column(default=list)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     featured_on: Mapped[date | None] = mapped_column(Date, index=True)
+    # The day the listing says the paper was announced (arXiv's announcement, or its first
+    # version's date); what decides whether a paper is news for a digest, not first_seen_at.
+    announced_on: Mapped[date | None] = mapped_column(Date, index=True)
     upvotes: Mapped[int] = mapped_column(Integer, default=0)
     comments: Mapped[int] = mapped_column(Integer, default=0)
     sources: Mapped[list[str]] = mapped_column(default=list)

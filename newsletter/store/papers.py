@@ -6,6 +6,10 @@ fields are filled, categories and sources are unioned. A run that brings nothing
 nothing, so ``updated_at`` only moves when a value really changed. Work is done in batches: one
 ``SELECT ... WHERE source_id IN (...)``, then one bulk INSERT and one bulk UPDATE, the same on
 SQLite and PostgreSQL.
+
+A :class:`Revision` (a new version announced by arXiv) is the one case where values are replaced
+rather than filled: its title, abstract and authors are the paper's current ones. It only ever
+updates a paper we already have; an unknown one is counted as replaced and left out.
 """
 
 from __future__ import annotations
@@ -13,24 +17,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import RowMapping, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, RowMapping, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from newsletter.sources.dates import as_utc
-from newsletter.sources.records import PaperRecord, Skipped
+from newsletter.sources.records import PaperRecord, Revision, Skipped
 from newsletter.store.database import Database
 from newsletter.store.models import Paper
 
+_When = TypeVar("_When", date, datetime)
 BATCH_SIZE = 500
 MAX_REASONS = 200  # skipped items kept with their reason; the rest are only counted
 _FILLED: tuple[str, ...] = ("arxiv_id", "title", "abstract", "url", "pdf_url", "github_url")
 _FILLED += ("project_url", "thumbnail_url", "ai_summary", "authors", "ai_keywords")
 _UNIONED = ("categories", "sources")
+_REVISED = ("title", "abstract", "authors")
 MERGED: tuple[str, ...] = (*_FILLED, *_UNIONED, "github_stars", "upvotes", "comments")
-MERGED += ("published_at", "featured_on")
+MERGED += ("published_at", "featured_on", "announced_on")
 
 _TABLE = Paper.metadata.tables["papers"]
 _UPDATE = (
@@ -46,6 +52,8 @@ class UpsertCounts:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    replaced: int = 0  # new versions announced
+    revised: int = 0  # ... of papers stored here, whose title, abstract or authors changed
     reasons: list[Skipped] = field(default_factory=list)
 
     def skip(self, item: Skipped) -> None:
@@ -57,6 +65,8 @@ class UpsertCounts:
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged
+        self.replaced += other.replaced
+        self.revised += other.revised
         for item in other.reasons:
             self.skip(item)
         self.skipped += other.skipped - len(other.reasons)
@@ -72,7 +82,7 @@ def _latest(a: date | None, b: date | None) -> date | None:
     return max(a, b) if a and b else a or b
 
 
-def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+def _earliest(a: _When | None, b: _When | None) -> _When | None:
     return min(a, b) if a and b else a or b
 
 
@@ -98,6 +108,7 @@ def merge_values(current: Mapping[str, Any], record: PaperRecord) -> dict[str, A
     merged["github_stars"] = max(stars) if stars else None
     merged["featured_on"] = _latest(current["featured_on"], new["featured_on"])
     merged["published_at"] = _earliest(current["published_at"], new["published_at"])
+    merged["announced_on"] = _earliest(current["announced_on"], new["announced_on"])
     return merged
 
 
@@ -110,21 +121,42 @@ def _stored(row: RowMapping) -> dict[str, Any]:
     return values
 
 
+def revise_values(current: Mapping[str, Any], record: PaperRecord) -> dict[str, Any]:
+    """``current`` with the revised version's title, abstract and authors (when it has them)."""
+    merged = merge_values(current, record)
+    # A revision is announced today, but the paper is not today's news.
+    for name in ("announced_on", "published_at"):
+        merged[name] = current[name]
+    for name in _REVISED:
+        value = getattr(record, name)
+        if value:
+            merged[name] = list(value) if name == "authors" else value
+    return merged
+
+
 def upsert_papers(
-    session: Session, records: Sequence[PaperRecord], *, now: datetime
+    session: Session, records: Sequence[PaperRecord | Revision], *, now: datetime
 ) -> UpsertCounts:
     """Insert or merge one batch inside the caller's transaction."""
-    keys = list(dict.fromkeys(record.source_id for record in records))
+    keys = list(dict.fromkeys(_record(item).source_id for item in records))
     table = _TABLE
     rows = session.execute(select(table).where(table.c.source_id.in_(keys))).mappings()
     stored = {row["source_id"]: (row["id"], _stored(row)) for row in rows}
     merged: dict[str, dict[str, Any]] = {}
-    for record in records:
+    counts = UpsertCounts()
+    revised: set[str] = set()
+    for item in records:
+        record = _record(item)
         known = merged.get(record.source_id) or stored.get(record.source_id, (0, None))[1]
+        if isinstance(item, Revision):
+            counts.replaced += 1
+            if known is not None:
+                merged[record.source_id] = revise_values(known, record)
+                revised.add(record.source_id)
+            continue
         merged[record.source_id] = (
             merge_values(known, record) if known is not None else record_values(record)
         )
-    counts = UpsertCounts()
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for key, values in merged.items():
@@ -132,20 +164,25 @@ def upsert_papers(
             inserts.append({**values, "source_id": key, "first_seen_at": now, "updated_at": now})
         elif values != stored[key][1]:
             updates.append({**values, "row_id": stored[key][0], "updated_at": now})
-        else:
+            counts.revised += key in revised
+        elif key not in revised:
             counts.unchanged += 1
     # Core executemany: one statement for the batch (the ORM bulk path splits rows by NULLs).
     if inserts:
         session.execute(insert(table), inserts)
     if updates:
         session.execute(_UPDATE, updates)
-    counts.new, counts.updated = len(inserts), len(updates)
+    counts.new, counts.updated = len(inserts), len(updates) - counts.revised
     return counts
+
+
+def _record(item: PaperRecord | Revision) -> PaperRecord:
+    return item.record if isinstance(item, Revision) else item
 
 
 def store_items(
     db: Database,
-    items: Iterable[PaperRecord | Skipped],
+    items: Iterable[PaperRecord | Revision | Skipped],
     *,
     now: datetime,
     batch_size: int = BATCH_SIZE,
@@ -153,7 +190,7 @@ def store_items(
 ) -> UpsertCounts:
     """Stream items into the store, one transaction per batch, so memory stays flat."""
     total = UpsertCounts()
-    batch: list[PaperRecord] = []
+    batch: list[PaperRecord | Revision] = []
     seen = 0
 
     def flush() -> None:
@@ -177,7 +214,9 @@ def store_items(
     return total
 
 
-def _write(db: Database, batch: Sequence[PaperRecord], now: datetime) -> UpsertCounts:
+def _write(
+    db: Database, batch: Sequence[PaperRecord | Revision], now: datetime
+) -> UpsertCounts:
     """A concurrent run may insert the same paper first: then the batch is merged again."""
     try:
         with db.session() as session:
@@ -185,3 +224,22 @@ def _write(db: Database, batch: Sequence[PaperRecord], now: datetime) -> UpsertC
     except IntegrityError:
         with db.session() as session:
             return upsert_papers(session, batch, now=now)
+
+
+def news_in_window(first_day: date, last_day: date, seen_since: datetime) -> ColumnElement[bool]:
+    """Papers that are news for a digest covering ``first_day``..``last_day``.
+
+    A paper is news when its listing says it was announced (``announced_on``) or featured on
+    Hugging Face (``featured_on``) within the window: a paper stored today that was announced a
+    year ago (``newsletter ingest --date``) is not. Only a paper whose listing gives neither day
+    (a JSON file without ``announced_on``) falls back to when it was first stored.
+    """
+    return or_(
+        Paper.announced_on.between(first_day, last_day),
+        Paper.featured_on.between(first_day, last_day),
+        and_(
+            Paper.announced_on.is_(None),
+            Paper.featured_on.is_(None),
+            Paper.first_seen_at >= seen_since,
+        ),
+    )

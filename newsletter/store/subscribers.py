@@ -7,29 +7,19 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from newsletter.errors import InvalidInput, NotFound
+from newsletter.addresses import canonical_address
+from newsletter.errors import NotFound
 from newsletter.preferences import TopicSpec
 from newsletter.store.models import Frequency, Subscriber, SubscriberStatus, Topic, Verdict
 from newsletter.store.verdicts import Judged
 
 
 def normalize_email(address: str) -> str:
-    """The canonical form we key on; email-validator's reason becomes the error text.
-
-    Deliverability (DNS) is not checked: the service must work offline and the confirmation
-    email is the real check.
-    """
-    if any(c in address for c in "\r\n"):
-        raise InvalidInput("an email address cannot contain line breaks", where="email")
-    try:
-        result = validate_email(address.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise InvalidInput(str(exc), where="email") from None
-    return result.normalized.lower()
+    """The canonical form we key on: the one address rule (``newsletter.addresses``)."""
+    return canonical_address(address, where="email")
 
 
 def new_nonce() -> str:

@@ -21,6 +21,7 @@ from newsletter.config import Settings
 from newsletter.delivery.sending.transport import Transport, make_transport
 from newsletter.store.database import Database
 from newsletter.web.catalog import load_catalog
+from newsletter.web.head import HeadAsGet
 from newsletter.web.pages import PageError, Pages, Problem, problem_for, static_dir
 from newsletter.web.routes import (
     confirm,
@@ -95,6 +96,7 @@ def create_app(
     _error_pages(app, web)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityHeaders, error_page=web.pages.bare_error)
+    app.add_middleware(HeadAsGet)
     return app
 
 
@@ -134,3 +136,4 @@ def _forbidden(reason: str) -> Problem:
         "Go back, reload the page so it gets a fresh form, and send it again. If this keeps "
         "happening, allow cookies for this site.",
     )
+

@@ -89,7 +89,7 @@ def test_test_send_reaches_the_relay(cli: Cli, smtp_server: SmtpServer, db: Data
         (("send", "--edition", "999"), "no edition with id 999"),
         (("preview", "--email", "nobody@example.org"), "no subscriber"),
         (("preview", "--email", "none@example.org"), "nothing relevant"),
-        (("test-send", "not an address"), "not a plain email address"),
+        (("test-send", "not an address"), "address: An email address must have an @-sign"),
     ],
 )
 def test_bad_input_exits_non_zero_with_one_line(

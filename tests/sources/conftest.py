@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -71,6 +72,30 @@ def serve(fake_time: FakeTime) -> Iterator[Serve]:
     yield build
     for client in clients:
         client.close()
+
+
+_ENTRY = re.compile(rb"\s*<entry>.*?</entry>", re.DOTALL)
+_TOTAL = re.compile(rb"(<opensearch:totalResults[^>]*>)\d+(</opensearch:totalResults>)")
+
+
+def atom_pages(recording: bytes, total: int | None = None, repeat: bool = False) -> Handler:
+    """Serves a recorded API answer the way the API pages it (``start``, ``max_results``).
+
+    ``total`` overrides the ``opensearch:totalResults`` the service claims (it overstates it at
+    times); ``repeat`` serves the first page whatever ``start`` says (a service ignoring it).
+    """
+    entries = _ENTRY.findall(recording)
+    head = recording[: recording.index(entries[0])] if entries else recording
+    tail = recording[recording.rindex(entries[-1]) + len(entries[-1]) :] if entries else b""
+    claimed = str(len(entries) if total is None else total).encode()
+    head = _TOTAL.sub(rb"\g<1>" + claimed + rb"\g<2>", head)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        start = 0 if repeat else int(request.url.params.get("start", "0"))
+        size = int(request.url.params.get("max_results", "10"))
+        return httpx.Response(200, content=head + b"".join(entries[start : start + size]) + tail)
+
+    return handler
 
 
 def make_fetcher(

@@ -13,8 +13,8 @@ from newsletter.errors import SourceError
 from newsletter.sources.arxiv_api import ArxivApiSource, query_for
 from newsletter.sources.arxiv_rss import ArxivRssSource
 from newsletter.sources.configured import SourceBuilder, SourceOptions
-from newsletter.sources.records import PaperRecord, Skipped
-from tests.sources.conftest import FakeTime, Serve, fixture_bytes, make_fetcher
+from newsletter.sources.records import PaperRecord, Revision, Skipped
+from tests.sources.conftest import FakeTime, Serve, atom_pages, fixture_bytes, make_fetcher
 
 API = "https://export.arxiv.org/api/query"
 RSS = "https://rss.arxiv.org/rss"
@@ -40,6 +40,7 @@ def test_atom_entries_are_read_field_by_field(serve: Serve, fake_time: FakeTime)
         pdf_url="https://arxiv.org/pdf/2406.06525",
         categories=("cs.CV", "cs.AI"),
         published_at=datetime(2024, 6, 10, 17, 59, 52, tzinfo=UTC),
+        announced_on=date(2024, 6, 10),
     )
     assert isinstance(bounds, PaperRecord)
     assert bounds.source_id == "2406.06400"  # v2, stored without its version
@@ -58,11 +59,11 @@ def test_atom_entries_are_read_field_by_field(serve: Serve, fake_time: FakeTime)
 
 
 def test_a_day_is_queried_by_submission_date_and_paged(serve: Serve, fake_time: FakeTime) -> None:
-    client, server = serve(lambda request: httpx.Response(200, content=ATOM))
+    client, server = serve(atom_pages(ATOM))
     source = ArxivApiSource(
         make_fetcher(client, fake_time), API, ["cs.CV"], date(2024, 6, 10), page_size=2
     )
-    list(source.items())
+    assert len(list(source.items())) == 3
     assert [r.url.params["start"] for r in server.requests] == ["0", "2"]  # 3 results in all
     assert server.requests[0].url.params["search_query"] == query_for("cs.CV", date(2024, 6, 10))
     assert query_for("cs.CV", date(2024, 6, 10)) == (
@@ -85,10 +86,16 @@ def test_broken_xml_is_a_source_error(serve: Serve, fake_time: FakeTime) -> None
         list(source.items())
 
 
-def test_rss_reads_new_and_cross_announcements_only(serve: Serve, fake_time: FakeTime) -> None:
+def test_rss_reads_new_and_cross_as_papers_and_replacements_as_revisions(
+    serve: Serve, fake_time: FakeTime
+) -> None:
     client, server = serve(lambda request: httpx.Response(200, content=FEED))
     source = ArxivRssSource(make_fetcher(client, fake_time), RSS, ["cs.CL", "cs.LG"])
-    husky, turbo, nameless = list(source.items())
+    husky, turbo, replaced, replaced_cross, nameless = list(source.items())
+    assert isinstance(replaced, Revision) and replaced.record.source_id == "2305.01234"
+    assert isinstance(replaced_cross, Revision) and replaced_cross.record.title == (
+        "An Old Cross-Listed Paper, Revised"
+    )
     assert str(server.requests[0].url) == "https://rss.arxiv.org/rss/cs.CL+cs.LG"
     assert husky == PaperRecord(
         source="arxiv",
@@ -102,6 +109,7 @@ def test_rss_reads_new_and_cross_announcements_only(serve: Serve, fake_time: Fak
         pdf_url="https://arxiv.org/pdf/2406.06469",
         categories=("cs.CL", "cs.AI"),
         published_at=datetime(2024, 6, 11, 4, 0, tzinfo=UTC),
+        announced_on=date(2024, 6, 11),
     )
     assert isinstance(turbo, PaperRecord) and turbo.source_id == "2406.05955"  # cross-list
     assert isinstance(nameless, Skipped)
@@ -118,12 +126,13 @@ def test_arxiv_requests_are_three_seconds_apart(
     serve: Serve, fake_time: FakeTime, make_settings: Callable[..., Settings]
 ) -> None:
     """API pages, retries and the RSS feed share one pacer; the fake sleep records the waits."""
-    replies = iter([httpx.Response(503), *[httpx.Response(200, content=ATOM)] * 4])
+    pages = atom_pages(ATOM)
+    replies = iter([httpx.Response(503)])
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.host == "rss.arxiv.org":
             return httpx.Response(200, content=FEED)
-        return next(replies)
+        return next(replies, None) or pages(request)
 
     client, server = serve(handler)
     builder = SourceBuilder(

@@ -66,6 +66,7 @@ def test_every_field_is_read(serve: Serve, fake_time: FakeTime) -> None:
         ),
         published_at=datetime(2024, 6, 10, 17, 59, 52, tzinfo=UTC),
         featured_on=DAY,
+        announced_on=date(2024, 6, 10),
         upvotes=61,
         comments=3,
     )

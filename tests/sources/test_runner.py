@@ -66,7 +66,9 @@ def test_configured_sources_are_ingested_and_merged(
     assert papers["2406.06469"].sources == ["hf", "arxiv"]
     assert papers["2406.06469"].categories == ["cs.CL", "cs.AI"]
     assert papers["2406.06469"].upvotes == 24
-    assert report.summary() == "3 new, 2 updated, 0 unchanged, 1 skipped"
+    assert report.summary() == (
+        "3 new, 2 updated, 0 unchanged, 1 skipped, 2 replaced (0 of ours revised)"
+    )
     assert [str(r) for r in report.reasons] == [
         "arxiv item 4 (not-an-id): no arXiv id in guid, description or link"
     ]

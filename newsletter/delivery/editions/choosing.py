@@ -1,8 +1,8 @@
 """Which papers each subscriber gets in an edition: candidates, exclusions, matching, fallback.
 
-Candidates are the papers new since the previous edition's window: first seen, or featured
-on Hugging Face, within the last 2 days for a daily edition (one day plus slack for late
-ingests and time zones) and 7 days for a weekly one. A paper already given to the subscriber
+Candidates are the papers announced (or featured on Hugging Face) within the last 2 days for a
+daily edition (one day plus slack for late ingests and time zones) and 7 days for a weekly one;
+the rule is ``store.papers.news_in_window``. A paper already given to the subscriber
 in an earlier edition (sent, queued or ambiguous) is never chosen again; looking back 14 / 35
 days is enough because older papers have left the candidate window by then.
 
@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.delivery.editions.readers import Reader
@@ -28,6 +28,7 @@ from newsletter.store.models import (
     Frequency,
     Paper,
 )
+from newsletter.store.papers import news_in_window
 
 WINDOW_DAYS = {Frequency.DAILY: 2, Frequency.WEEKLY: 7}
 LOOKBACK_DAYS = {Frequency.DAILY: 14, Frequency.WEEKLY: 35}
@@ -64,12 +65,8 @@ def candidate_papers(
     session: Session, frequency: Frequency, issue_date: date, now: datetime
 ) -> list[Paper]:
     days = WINDOW_DAYS[frequency]
-    query = select(Paper).where(
-        or_(
-            Paper.first_seen_at >= now - timedelta(days=days),
-            Paper.featured_on.between(issue_date - timedelta(days=days - 1), issue_date),
-        )
-    )
+    first_day = issue_date - timedelta(days=days - 1)
+    query = select(Paper).where(news_in_window(first_day, issue_date, now - timedelta(days=days)))
     return list(session.scalars(query.order_by(Paper.id)))
 
 

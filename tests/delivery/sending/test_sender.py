@@ -224,7 +224,7 @@ async def test_deleted_papers_and_bad_addresses_do_not_stop_the_batch(
                         .values(email="bad address@example.org"))
     summary, _ = await run_sender(settings)
     assert (summary.sent, summary.failed) == (1, 1)
-    assert "not a plain email address" in statuses(db)["bad address@example.org"].last_reply
+    assert "invalid characters" in statuses(db)["bad address@example.org"].last_reply
 
     add_subscriber(db, "late@example.org")
     build(db, settings)
