@@ -75,13 +75,19 @@ def _bounces(connection: Any, outcomes: Sequence[Outcome], limit: int) -> None:
             .values(hard_bounces=0)
         )
     if bounced:
-        connection.execute(
-            update(SUBSCRIBERS).where(SUBSCRIBERS.c.id.in_(bounced))
-            .values(hard_bounces=SUBSCRIBERS.c.hard_bounces + 1)
-        )
-        connection.execute(
-            update(SUBSCRIBERS)
-            .where(SUBSCRIBERS.c.id.in_(bounced), SUBSCRIBERS.c.hard_bounces >= limit,
-                   SUBSCRIBERS.c.status == SubscriberStatus.ACTIVE)
-            .values(status=SubscriberStatus.BOUNCED)
-        )
+        count_bounces(connection, bounced, limit)
+
+
+def count_bounces(connection: Any, subscriber_ids: Sequence[int], limit: int) -> None:
+    """One more failure for each subscriber; at ``limit`` the address is suppressed (bounced).
+    Also used for soft bounces that come back by mail (``newsletter.inbound``)."""
+    connection.execute(
+        update(SUBSCRIBERS).where(SUBSCRIBERS.c.id.in_(subscriber_ids))
+        .values(hard_bounces=SUBSCRIBERS.c.hard_bounces + 1)
+    )
+    connection.execute(
+        update(SUBSCRIBERS)
+        .where(SUBSCRIBERS.c.id.in_(subscriber_ids), SUBSCRIBERS.c.hard_bounces >= limit,
+               SUBSCRIBERS.c.status == SubscriberStatus.ACTIVE)
+        .values(status=SubscriberStatus.BOUNCED)
+    )

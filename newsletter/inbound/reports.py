@@ -1,0 +1,173 @@
+"""Reading the machine-written parts of inbound mail with the email package.
+
+Delivery status notifications (RFC 3464: ``message/delivery-status``), feedback reports (ARF,
+RFC 5965: ``message/feedback-report``), the original message a report returns, and the marks of
+an automatic reply (RFC 3834 ``Auto-Submitted`` and the common vendor headers). Bounces that follow
+no standard are left to flufl.bounce's detectors. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage, Message
+from itertools import islice
+
+from flufl.bounce import all_failures
+
+POLICY = email.policy.default.clone(raise_on_defect=False)
+MAX_PARTS = 200
+_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+@dataclass(frozen=True)
+class RecipientReport:
+    """One per-recipient block of a DSN (or what a non-standard bounce says of one address)."""
+
+    action: str  # failed, delayed, delivered, relayed, expanded
+    status: str  # "5.1.1"
+    recipient: str
+    diagnostic: str = ""
+
+
+def parse(raw: bytes) -> EmailMessage:
+    message = email.message_from_bytes(raw, policy=POLICY)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def header(message: Message, name: str) -> str:
+    """A header as one line of text; a header too broken to decode is read as it came."""
+    try:
+        value = message.get(name)
+    except Exception:  # the email package's header parser can fail on hostile input
+        value = message.get_all(name, failobj=[""])[0] if name in message else None
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def status_code(text: str) -> str | None:
+    """The first RFC 3463 enhanced status code in ``text`` ("smtp; 550 5.1.1 ..." -> 5.1.1)."""
+    found = _STATUS.search(text)
+    return ".".join(found.groups()) if found else None
+
+
+def _parts(message: Message) -> Iterator[Message]:
+    """The first ``MAX_PARTS`` parts: a report has a handful, a hostile message may have many."""
+    return islice(message.walk(), MAX_PARTS)
+
+
+def _address(field: str) -> str:
+    """``rfc822; user@example.org`` -> ``user@example.org``."""
+    _, _, value = field.rpartition(";")
+    return value.strip().strip("<>")
+
+
+def delivery_status(message: Message) -> list[RecipientReport] | None:
+    """The per-recipient reports of an RFC 3464 DSN, or None when the message holds none."""
+    for part in _parts(message):
+        if part.get_content_type() != "message/delivery-status":
+            continue
+        blocks = part.get_payload()
+        if not isinstance(blocks, list):
+            return []
+        reports = []
+        for block in blocks[1:]:  # the first block is about the whole message
+            if not isinstance(block, Message):
+                continue
+            action = header(block, "Action").lower()
+            diagnostic = header(block, "Diagnostic-Code")
+            status = status_code(header(block, "Status")) or status_code(diagnostic)
+            if status is None:
+                status = "5.0.0" if action == "failed" else "4.0.0"
+            recipient = _address(header(block, "Final-Recipient")
+                                 or header(block, "Original-Recipient"))
+            reports.append(RecipientReport(action, status, recipient, diagnostic[:300]))
+        return reports
+    return None
+
+
+def feedback_type(message: Message) -> str | None:
+    """The Feedback-Type of an ARF report ("abuse", "fraud", ...), or None if it is not one."""
+    for part in _parts(message):
+        if part.get_content_type() != "message/feedback-report":
+            continue
+        payload = part.get_payload()
+        fields = payload[0] if isinstance(payload, list) and payload else None
+        if isinstance(fields, Message):
+            return header(fields, "Feedback-Type").lower() or "abuse"
+        if isinstance(payload, str):  # an unparsed report: read the field by hand
+            found = re.search(r"^Feedback-Type:\s*(\S+)", payload, re.I | re.M)
+            return found.group(1).lower() if found else "abuse"
+        return "abuse"
+    return None
+
+
+def returned_headers(message: Message) -> list[Message]:
+    """The original messages (or their headers) a DSN or ARF report carries back."""
+    found: list[Message] = []
+    for part in _parts(message):
+        kind = part.get_content_type()
+        if kind == "message/rfc822":
+            payload = part.get_payload()
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                found.append(payload[0])
+        elif kind == "text/rfc822-headers":
+            data = part.get_payload(decode=True)
+            if isinstance(data, bytes):
+                found.append(email.message_from_bytes(data, policy=POLICY))
+    return found
+
+
+def nonstandard_failures(message: Message) -> list[RecipientReport]:
+    """A bounce in no standard format, read by flufl.bounce's detectors.
+
+    flufl.bounce names the failed addresses and whether the failure is temporary; the status
+    code, if the text quotes one, is taken from the body, else 5.0.0 or 4.0.0 (counted, never
+    suppressing at once: we cannot tell an unknown user from a full mailbox).
+    """
+    temporary, permanent = all_failures(message)
+    if not temporary and not permanent:
+        return []
+    quoted = status_code(_text(message))
+    reports = []
+    found = [*((a, False) for a in temporary), *((a, True) for a in permanent)]
+    for address, is_permanent in found:
+        default = "5.0.0" if is_permanent else "4.0.0"
+        status = quoted if quoted and quoted[0] == default[0] else default
+        name = address.decode("utf-8", "replace") if isinstance(address, bytes) else str(address)
+        reports.append(RecipientReport("failed", status, name))
+    return reports
+
+
+def _text(message: Message) -> str:
+    chunks = []
+    for part in _parts(message):
+        if part.get_content_maintype() == "text":
+            data = part.get_payload(decode=True)
+            if isinstance(data, bytes):
+                chunks.append(data.decode("utf-8", "replace"))
+    return "\n".join(chunks)[:20_000]
+
+
+_AUTO_SUBJECT = re.compile(
+    r"^(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|vacation|"
+    r"abwesenheit|absence|r[ée]ponse automatique)", re.I,
+)
+
+
+def is_automatic_reply(message: Message) -> bool:
+    """RFC 3834 and the headers vacation programs and Exchange actually send."""
+    auto = header(message, "Auto-Submitted").lower()
+    if auto and auto != "no":
+        return True
+    if any(header(message, name) for name in (
+        "X-Autoreply", "X-Autorespond", "X-Autoreply-From",
+        "X-Mail-Autoreply", "X-FC-MachineGenerated", "X-Vacation",
+    )):
+        return True
+    if header(message, "Precedence").lower() in ("auto_reply", "bulk", "junk", "list"):
+        return True
+    return bool(_AUTO_SUBJECT.match(header(message, "Subject")))
