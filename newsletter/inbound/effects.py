@@ -93,7 +93,7 @@ def apply(
         kind, reason = decision.kind, decision.reason
         if missing and kind is not K.IGNORED:
             kind, reason = K.IGNORED, f"{reason} ({missing})"
-        inserted = session.execute(
+        inserted = session.scalar(
             _insert(session)
             .values(
                 fingerprint=key, received_at=now, source=source, kind=kind,
@@ -101,8 +101,9 @@ def apply(
                 status=decision.status, detail=reason[:1000],
             )
             .on_conflict_do_nothing(index_elements=["fingerprint"])
+            .returning(InboundMessage.id)
         )
-        if int(getattr(inserted, "rowcount", 0) or 0) != 1:
+        if inserted is None:
             return Handled(kind, reason, subscriber_id, delivery_id, duplicate=True)
         changed = False
         if subscriber_id is not None:
