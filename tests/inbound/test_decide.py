@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-
-import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -15,15 +11,8 @@ from newsletter.inbound.decide import Kind, decide
 from newsletter.inbound.verp import bounce_address, delivery_of
 from newsletter.store.models import Subscriber
 from newsletter.tokens import Purpose, make_token
+from tests.inbound.conftest import DOMAIN, NOW, SENDER
 from tests.inbound.samples import sample
-
-NOW = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def config(make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings(sender_address="digest@newsletter.test",
-                         base_url="https://papers.example.org")
 
 
 def _token(config: Settings, subscriber_id: int = 3, email: str = "reader@example.com") -> str:
@@ -32,12 +21,12 @@ def _token(config: Settings, subscriber_id: int = 3, email: str = "reader@exampl
 
 def test_verp_address_names_its_delivery_and_cannot_be_forged(config: Settings) -> None:
     address = bounce_address(config, 1234)
-    assert address.startswith("bounces+1234.") and address.endswith("@newsletter.test")
+    assert address.startswith("bounces+1234.") and address.endswith("@newsletter.example.org")
     assert delivery_of(config, address) == 1234
     assert delivery_of(config, address.upper()) == 1234  # an MTA that folds case
     forged = address.replace("bounces+1234.", "bounces+1235.")
     assert delivery_of(config, forged) is None
-    assert delivery_of(config, address.replace("newsletter.test", "elsewhere.test")) is None
+    assert delivery_of(config, address.replace(DOMAIN, "elsewhere.example.org")) is None
     other_key = config.model_copy(update={"secret_key": None, "database_url": "sqlite:///x"})
     assert delivery_of(other_key, address) is None
 
@@ -55,8 +44,8 @@ def test_dsn_reaching_the_plain_address_is_tied_through_the_returned_message(
     """Some MTAs answer the From address: the returned copy still carries our Return-Path."""
     verp = bounce_address(config, 7)
     raw = sample("postfix_unknown_user.eml", bounce_address=verp).replace(
-        f"To: {verp}".encode(), b"To: digest@newsletter.test")
-    decision = decide(raw, ["digest@newsletter.test"], config, NOW)
+        f"To: {verp}".encode(), b"To: digest@newsletter.example.org")
+    decision = decide(raw, [SENDER], config, NOW)
     assert (decision.kind, decision.delivery_id) == (Kind.HARD_BOUNCE, 7)
 
 
@@ -95,20 +84,20 @@ def test_forged_verp_address_ties_nothing(config: Settings) -> None:
 def test_arf_complaint_about_our_digest(config: Settings) -> None:
     verp = bounce_address(config, 11)
     raw = sample("arf_our_digest.eml", bounce_address=verp, token=_token(config))
-    decision = decide(raw, ["digest@newsletter.test"], config, NOW)
+    decision = decide(raw, [SENDER], config, NOW)
     assert (decision.kind, decision.delivery_id) == (Kind.COMPLAINT, 11)
 
 
 def test_arf_complaint_tied_by_the_unsubscribe_token_alone(config: Settings) -> None:
     raw = sample("arf_our_digest.eml", bounce_address="someone@elsewhere.test",
                  token=_token(config, 3))
-    decision = decide(raw, ["digest@newsletter.test"], config, NOW)
+    decision = decide(raw, [SENDER], config, NOW)
     assert decision.kind is Kind.COMPLAINT and decision.claims is not None
     assert decision.claims.subscriber_id == 3
 
 
 def test_rfc5965_example_about_someone_elses_spam_is_ignored(config: Settings) -> None:
-    decision = decide(sample("arf_rfc5965.eml"), ["digest@newsletter.test"], config, NOW)
+    decision = decide(sample("arf_rfc5965.eml"), [SENDER], config, NOW)
     assert decision.kind is Kind.IGNORED and "not one of ours" in decision.reason
 
 
@@ -120,25 +109,25 @@ def test_vacation_reply_to_the_bounce_address_is_ignored(config: Settings) -> No
 
 def test_auto_reply_quoting_a_token_does_not_unsubscribe(config: Settings) -> None:
     raw = sample("exchange_auto_reply.eml", token=_token(config))
-    decision = decide(raw, ["digest@newsletter.test"], config, NOW)
+    decision = decide(raw, [SENDER], config, NOW)
     assert decision.kind is Kind.IGNORED and decision.reason == "automatic reply"
 
 
-def _request(subject: str, to: str = "digest@newsletter.test") -> bytes:
+def _request(subject: str, to: str = "digest@newsletter.example.org") -> bytes:
     return (f"From: reader@example.com\r\nTo: {to}\r\nSubject: {subject}\r\n"
             "Message-ID: <u1@example.com>\r\n\r\n\r\n").encode()
 
 
 def test_unsubscribe_token_in_the_subject(config: Settings) -> None:
     token = _token(config, 5)
-    decision = decide(_request(f"unsubscribe {token}"), ["digest@newsletter.test"], config, NOW)
+    decision = decide(_request(f"unsubscribe {token}"), [SENDER], config, NOW)
     assert decision.kind is Kind.UNSUBSCRIBE and decision.claims is not None
     assert decision.claims.subscriber_id == 5
 
 
 def test_unsubscribe_token_in_a_plus_address(config: Settings) -> None:
     token = _token(config, 6)
-    to = f"digest+{token}@newsletter.test"
+    to = f"digest+{token}@newsletter.example.org"
     decision = decide(_request("please stop", to=to), [to], config, NOW)
     assert decision.kind is Kind.UNSUBSCRIBE and decision.claims is not None
     assert decision.claims.subscriber_id == 6
@@ -149,7 +138,7 @@ def test_a_cut_or_foreign_token_unsubscribes_nobody(config: Settings) -> None:
     other = make_token(config, Purpose.PREFERENCES, Subscriber(id=5, email="r@x.org"))
     for subject in (f"unsubscribe {token[:-3]}", "unsubscribe", "Re: Your papers",
                     f"unsubscribe {other}"):
-        decision = decide(_request(subject), ["digest@newsletter.test"], config, NOW)
+        decision = decide(_request(subject), [SENDER], config, NOW)
         assert decision.kind is Kind.IGNORED, subject
 
 

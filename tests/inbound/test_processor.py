@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-
-import pytest
-
 from newsletter.config import Settings
 from newsletter.inbound.processor import Processor
 from newsletter.inbound.verp import bounce_address
@@ -19,23 +14,12 @@ from newsletter.store.models import (
 )
 from newsletter.store.subscribers import remove_subscriber
 from tests.delivery.helpers import add_subscriber
+from tests.inbound.conftest import SENDER
 from tests.inbound.helpers import records, sent_deliveries, subscriber, unsubscribe_token
 from tests.inbound.samples import sample
 
-NOW = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
 K = InboundKind
 S = SubscriberStatus
-
-
-@pytest.fixture
-def config(make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings(sender_address="digest@newsletter.test",
-                         base_url="https://papers.example.org", delivery_hard_bounce_limit=3)
-
-
-@pytest.fixture
-def processor(db: Database, config: Settings) -> Processor:
-    return Processor(db, config, clock=lambda: NOW)
 
 
 def test_hard_bounce_suppresses_at_once_and_only_once(
@@ -83,15 +67,15 @@ def test_unsubscribe_by_email_and_a_token_of_an_erased_reader(
         remove_subscriber(session, "erased@example.org")
 
     def request(token: str) -> bytes:
-        return (f"From: someone@example.org\r\nTo: digest@newsletter.test\r\n"
+        return (f"From: someone@example.org\r\nTo: digest@newsletter.example.org\r\n"
                 f"Subject: unsubscribe {token}\r\n\r\n").encode()
 
-    left = processor.handle(request(tokens[reader]), ["digest@newsletter.test"], source="lmtp")
+    left = processor.handle(request(tokens[reader]), [SENDER], source="lmtp")
     assert (left.kind, left.subscriber_id, left.changed) == (K.UNSUBSCRIBE, reader, True)
     state = subscriber(db, reader)
     assert state.status is S.UNSUBSCRIBED and state.unsubscribed_at is not None
 
-    nobody = processor.handle(request(tokens[gone]), ["digest@newsletter.test"], source="lmtp")
+    nobody = processor.handle(request(tokens[gone]), [SENDER], source="lmtp")
     assert nobody.kind is K.IGNORED and "no current subscriber" in nobody.reason
 
 
@@ -105,7 +89,7 @@ def test_complaint_unsubscribes_and_suppresses_queued_mail(
         row.status = DeliveryStatus.PENDING
     raw = sample("arf_our_digest.eml", bounce_address=bounce_address(config, sent),
                  token=unsubscribe_token(db, config, reader))
-    handled = processor.handle(raw, ["digest@newsletter.test"], source="imap")
+    handled = processor.handle(raw, [SENDER], source="imap")
     assert (handled.kind, handled.delivery_id) == (K.COMPLAINT, sent)
     assert subscriber(db, reader).status is S.UNSUBSCRIBED
     with db.session() as session:
