@@ -37,6 +37,16 @@ def _wait_for_port(port: int, seconds: float, log: Path) -> None:
     raise DaemonUnavailable(f"nothing listens on 127.0.0.1:{port} after {seconds} s: {tail}")
 
 
+def _wait_closed(port: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            probe.settimeout(0.5)
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return
+        time.sleep(0.1)
+
+
 def _needs_root(name: str, binary: Path, package: str) -> None:
     if not binary.exists():
         raise DaemonUnavailable(f"{name} is not installed (apt-get install {package})")
@@ -119,6 +129,7 @@ class Postfix:
         )
 
     def _postfix(self, *args: str) -> subprocess.CompletedProcess[str]:
+        # postfix-script detaches master(8) from our pipes, so capturing its output is safe.
         return subprocess.run(
             [str(POSTFIX), "-c", str(self.conf), *args], capture_output=True, text=True,
             timeout=60, check=False,
@@ -133,6 +144,7 @@ class Postfix:
 
     def stop(self) -> None:
         self._postfix("stop")
+        _wait_closed(self.port, 20)
 
 
 class Dovecot:
@@ -193,12 +205,16 @@ service stats {{
         )
 
     def start(self) -> None:
-        result = subprocess.run(
-            [str(DOVECOT), "-c", str(self.config)], capture_output=True, text=True, timeout=60,
-            check=False,
-        )
+        # The daemon keeps any inherited pipe open: its output goes to a file, not to us.
+        errors = self.folder / "dovecot.stderr"
+        with errors.open("wb") as sink:
+            result = subprocess.run(
+                [str(DOVECOT), "-c", str(self.config)], stdin=subprocess.DEVNULL,
+                stdout=sink, stderr=sink, timeout=60, check=False,
+            )
         if result.returncode != 0:
-            raise DaemonUnavailable(f"dovecot failed to start: {result.stderr.strip()}")
+            reason = errors.read_text(errors="replace").strip()
+            raise DaemonUnavailable(f"dovecot failed to start: {reason}")
         _wait_for_port(self.port, 20, self.log)
 
     def stop(self) -> None:
@@ -206,3 +222,4 @@ service stats {{
             ["/usr/bin/doveadm", "-c", str(self.config), "stop"], capture_output=True,
             timeout=60, check=False,
         )
+        _wait_closed(self.port, 20)
