@@ -8,7 +8,9 @@ the second time.
 * unsubscribe and complaint: the subscriber is unsubscribed, queued deliveries suppressed;
 * hard bounce: the address is suppressed at once (status ``bounced``);
 * soft bounce: one more failure through the same update the sender uses for permanent SMTP
-  failures, suppressed at ``NEWSLETTER_DELIVERY_HARD_BOUNCE_LIMIT``.
+  failures, suppressed at ``NEWSLETTER_DELIVERY_HARD_BOUNCE_LIMIT``; at least as many as the
+  soft bounces of the last two weeks (``failures.SOFT_BOUNCE_MEMORY``), since every accepted
+  send resets that count.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
+from newsletter.delivery.failures import SOFT_BOUNCE_MEMORY
 from newsletter.delivery.ledger.outcomes import count_bounces
 from newsletter.inbound.decide import Decision
 from newsletter.store.database import Database
@@ -119,6 +122,14 @@ def _effect(
     if kind is K.HARD_BOUNCE:
         return stop_mail(session, subscriber_id, SubscriberStatus.BOUNCED, now=now)
     if kind is K.SOFT_BOUNCE:
-        count_bounces(session.connection(), [subscriber_id], settings.delivery_hard_bounce_limit)
+        recent = session.scalar(
+            select(func.count()).select_from(InboundMessage).where(
+                InboundMessage.subscriber_id == subscriber_id,
+                InboundMessage.kind == K.SOFT_BOUNCE,
+                InboundMessage.received_at > now - SOFT_BOUNCE_MEMORY,
+            )
+        )
+        count_bounces(session.connection(), [subscriber_id], settings.delivery_hard_bounce_limit,
+                      at_least=int(recent or 0))
         return True
     return False

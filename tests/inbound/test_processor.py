@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from newsletter.config import Settings
+from newsletter.delivery.ledger.outcomes import Outcome, record_outcomes
 from newsletter.inbound.processor import Processor
 from newsletter.inbound.verp import bounce_address
 from newsletter.store.database import Database
@@ -14,7 +17,7 @@ from newsletter.store.models import (
 )
 from newsletter.store.subscribers import remove_subscriber
 from tests.delivery.helpers import add_subscriber
-from tests.inbound.conftest import SENDER
+from tests.inbound.conftest import NOW, SENDER
 from tests.inbound.helpers import records, sent_deliveries, subscriber, unsubscribe_token
 from tests.inbound.samples import sample
 
@@ -55,6 +58,36 @@ def test_soft_bounces_count_toward_the_limit(
         state = subscriber(db, reader)
         assert state.hard_bounces == n
         assert state.status is (S.BOUNCED if n == 3 else S.ACTIVE)
+
+
+def test_soft_bounces_count_across_the_sends_that_reset_the_counter(
+    db: Database, config: Settings,
+) -> None:
+    """Each digest is accepted by the relay (the sender resets the count), then bounces by mail
+    with a full mailbox: the third bounce within two weeks still suppresses the address."""
+    reader, deliveries = sent_deliveries(db, "full@example.net", editions=4)
+    for day, delivery in enumerate(deliveries[:3]):
+        at = NOW + timedelta(days=day)
+        record_outcomes(db, [Outcome(delivery, reader, DeliveryStatus.SENT, 1, at)],
+                        bounce_limit=3)
+        assert subscriber(db, reader).hard_bounces == 0
+        verp = bounce_address(config, delivery)
+        Processor(db, config, clock=lambda at=at: at + timedelta(minutes=5)).handle(
+            sample("mailbox_full.eml", bounce_address=verp), [verp], source="lmtp")
+    assert subscriber(db, reader).status is S.BOUNCED
+
+
+def test_soft_bounces_older_than_two_weeks_are_forgotten(db: Database, config: Settings) -> None:
+    reader, deliveries = sent_deliveries(db, "full@example.net", editions=3)
+    for n, delivery in enumerate(deliveries):
+        at = NOW + timedelta(days=15 * n)
+        record_outcomes(db, [Outcome(delivery, reader, DeliveryStatus.SENT, 1, at)],
+                        bounce_limit=3)
+        verp = bounce_address(config, delivery)
+        Processor(db, config, clock=lambda at=at: at).handle(
+            sample("mailbox_full.eml", bounce_address=verp), [verp], source="lmtp")
+    state = subscriber(db, reader)
+    assert (state.status, state.hard_bounces) == (S.ACTIVE, 1)
 
 
 def test_unsubscribe_by_email_and_a_token_of_an_erased_reader(
