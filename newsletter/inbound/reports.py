@@ -8,16 +8,20 @@ no standard are left to flufl.bounce's detectors. Nothing here touches the datab
 
 from __future__ import annotations
 
+import copy
 import email
 import email.policy
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage, Message
+from email.utils import getaddresses
 from itertools import islice
 
 from flufl.bounce import all_failures
 
+log = logging.getLogger(__name__)
 POLICY = email.policy.default.clone(raise_on_defect=False)
 MAX_PARTS = 200
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -43,9 +47,11 @@ def header(message: Message, name: str) -> str:
     """A header as one line of text; a header too broken to decode is read as it came."""
     try:
         value = message.get(name)
+        text = str(value) if value is not None else ""
     except Exception:  # the email package's header parser can fail on hostile input
-        value = message.get_all(name, failobj=[""])[0] if name in message else None
-    return " ".join(str(value).split()) if value is not None else ""
+        raw = (v for k, v in message.raw_items() if k.lower() == name.lower())
+        text = str(next(raw, ""))
+    return " ".join(text.split())
 
 
 def status_code(text: str) -> str | None:
@@ -128,7 +134,11 @@ def nonstandard_failures(message: Message) -> list[RecipientReport]:
     code, if the text quotes one, is taken from the body, else 5.0.0 or 4.0.0 (counted, never
     suppressing at once: we cannot tell an unknown user from a full mailbox).
     """
-    temporary, permanent = all_failures(message)
+    try:
+        temporary, permanent = all_failures(_with_sender(message))
+    except Exception as exc:  # a detector that trips over hostile input: nothing detected
+        log.info("flufl.bounce could not read a message: %r", exc)
+        return []
     if not temporary and not permanent:
         return []
     quoted = status_code(_text(message))
@@ -140,6 +150,17 @@ def nonstandard_failures(message: Message) -> list[RecipientReport]:
         name = address.decode("utf-8", "replace") if isinstance(address, bytes) else str(address)
         reports.append(RecipientReport("failed", status, name))
     return reports
+
+
+def _with_sender(message: Message) -> Message:
+    """The message, or a copy with a placeholder From: some flufl.bounce detectors (Yale, Sina)
+    index the From address list and fail on a message whose From cannot be parsed."""
+    if getaddresses([header(message, "From")]):
+        return message
+    repaired = copy.deepcopy(message)
+    del repaired["From"]
+    repaired["From"] = "MAILER-DAEMON@unknown.invalid"
+    return repaired
 
 
 def _text(message: Message) -> str:
