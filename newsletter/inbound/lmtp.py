@@ -60,7 +60,8 @@ class LmtpServer:
         self.port = port
         self._server: asyncio.base_events.Server | None = None
 
-    def _protocol(self) -> LMTP:
+    def protocol(self) -> LMTP:
+        """One LMTP session (a protocol instance per connection, as asyncio servers want)."""
         return LMTP(
             self.handler, hostname=self.handler.domain, ident="newsletter LMTP",
             data_size_limit=MAX_MESSAGE_BYTES, enable_SMTPUTF8=True,
@@ -68,7 +69,7 @@ class LmtpServer:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._protocol, host=self.host, port=self.port)
+        self._server = await loop.create_server(self.protocol, host=self.host, port=self.port)
         sockets = self._server.sockets
         if sockets:
             self.port = int(sockets[0].getsockname()[1])

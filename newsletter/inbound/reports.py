@@ -8,6 +8,7 @@ no standard are left to flufl.bounce's detectors. Nothing here touches the datab
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import email
 import email.policy
@@ -15,14 +16,17 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.message import EmailMessage, Message
+from email.header import decode_header, make_header
+from email.message import Message
 from email.utils import getaddresses
 from itertools import islice
 
 from flufl.bounce import all_failures
 
 log = logging.getLogger(__name__)
-POLICY = email.policy.default.clone(raise_on_defect=False)
+# compat32, as Mailman and flufl.bounce use: headers stay strings until asked for, where the
+# default policy parses every header into objects (most of the time spent on a bounce).
+POLICY = email.policy.compat32
 MAX_PARTS = 200
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 
@@ -37,20 +41,19 @@ class RecipientReport:
     diagnostic: str = ""
 
 
-def parse(raw: bytes) -> EmailMessage:
-    message = email.message_from_bytes(raw, policy=POLICY)
-    assert isinstance(message, EmailMessage)
-    return message
+def parse(raw: bytes) -> Message:
+    return email.message_from_bytes(raw, policy=POLICY)
 
 
 def header(message: Message, name: str) -> str:
-    """A header as one line of text; a header too broken to decode is read as it came."""
-    try:
-        value = message.get(name)
-        text = str(value) if value is not None else ""
-    except Exception:  # the email package's header parser can fail on hostile input
-        raw = (v for k, v in message.raw_items() if k.lower() == name.lower())
-        text = str(next(raw, ""))
+    """A header as one line of text, RFC 2047 words decoded; one too broken to decode is read
+    as it came."""
+    value = message.get(name)
+    if value is None:
+        return ""
+    text = str(value)
+    with contextlib.suppress(Exception):  # a malformed encoded word: keep the raw text
+        text = str(make_header(decode_header(text)))
     return " ".join(text.split())
 
 
