@@ -202,8 +202,8 @@ def prebuild(db: Database, settings: Settings) -> list[tuple[str, str, bytes]]:
     composer.add_papers(ledger.papers(composer.missing_papers(claims)))
     messages = []
     for claim in claims:
-        recipient, _, data = composer.compose(claim, NOW)
-        messages.append((settings.sender_address, recipient, data))
+        sender, recipient, _, data = composer.compose(claim, NOW)
+        messages.append((sender, recipient, data))
     with db.session() as session:
         session.execute(delete(Delivery))
         session.execute(delete(Edition))

@@ -27,6 +27,18 @@ SourceName = Literal["hf", "arxiv", "file"]
 
 
 @dataclass(frozen=True)
+class ImapConfig:
+    """The mailbox polled for inbound mail, parsed from ``NEWSLETTER_INBOUND_IMAP_URL``."""
+
+    host: str
+    port: int
+    username: str
+    password: str
+    mailbox: str
+    tls: Literal["implicit", "starttls", "none"]
+
+
+@dataclass(frozen=True)
 class SmtpConfig:
     """Where and how to reach the SMTP relay, parsed from ``NEWSLETTER_SMTP_URL``."""
 
@@ -113,6 +125,16 @@ class Settings(BaseSettings):
     delivery_batch_size: int = Field(200, ge=1, description="Deliveries claimed at a time.")
     delivery_poll_seconds: float = Field(
         5.0, gt=0, description="How often an idle `newsletter worker` looks for due deliveries."
+    )
+
+    # --- inbound mail ------------------------------------------------------------------------
+    inbound_imap_url: SecretStr | None = Field(
+        None,
+        description="`imaps://user:pass@host:993/INBOX`: the service polls it for bounces, "
+        "complaints and unsubscribes; unset = no polling.",
+    )
+    inbound_imap_interval_seconds: float = Field(
+        60.0, ge=1, description="Seconds between two polls of the inbound IMAP mailbox."
     )
 
     # --- ingest ------------------------------------------------------------------------------
@@ -233,6 +255,13 @@ class Settings(BaseSettings):
             _parse_smtp_url(value.get_secret_value(), "auto")
         return value
 
+    @field_validator("inbound_imap_url")
+    @classmethod
+    def _imap_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value():
+            _parse_imap_url(value.get_secret_value())
+        return value
+
     @model_validator(mode="after")
     def _production_is_safe(self) -> Settings:
         if self.environment != "production":
@@ -267,6 +296,12 @@ class Settings(BaseSettings):
             return None
         return _parse_smtp_url(self.smtp_url.get_secret_value(), self.smtp_tls)
 
+    def imap(self) -> ImapConfig | None:
+        """The inbound mailbox to poll, or None when inbound mail comes only over LMTP."""
+        if self.inbound_imap_url is None or not self.inbound_imap_url.get_secret_value():
+            return None
+        return _parse_imap_url(self.inbound_imap_url.get_secret_value())
+
     @property
     def mailbox_path(self) -> Path:
         return self.mailbox_dir or self.var_dir / "mailbox"
@@ -294,6 +329,28 @@ def _parse_smtp_url(url: str, tls: TlsMode) -> SmtpConfig:
         port=port,
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
+        tls=mode,  # type: ignore[arg-type]
+    )
+
+
+def _parse_imap_url(url: str) -> ImapConfig:
+    """``imaps://`` is implicit TLS (993); ``imap://`` upgrades with STARTTLS (143) unless
+    ``?tls=none`` (a mailbox on the same machine). The path names the folder (default INBOX)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("imap", "imaps") or not parts.hostname:
+        raise ValueError("must look like imaps://user:pass@imap.example.org:993/INBOX")
+    if not parts.username or parts.password is None:
+        raise ValueError("needs a user and a password: imaps://user:pass@host/INBOX")
+    default = "implicit" if parts.scheme == "imaps" else "starttls"
+    mode = parse_qs(parts.query).get("tls", [default])[0]
+    if mode not in ("implicit", "starttls", "none"):
+        raise ValueError(f"tls={mode!r} must be one of implicit, starttls, none")
+    return ImapConfig(
+        host=parts.hostname,
+        port=parts.port or (993 if mode == "implicit" else 143),
+        username=unquote(parts.username),
+        password=unquote(parts.password),
+        mailbox=unquote(parts.path.strip("/")) or "INBOX",
         tls=mode,  # type: ignore[arg-type]
     )
 

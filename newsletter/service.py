@@ -1,7 +1,9 @@
 """The whole service for one machine, in one process.
 
-One asyncio loop runs the web app (uvicorn), the scheduler (ingest, due editions) and a sender
-that works through the delivery ledger. SIGTERM or Ctrl-C stops taking requests, lets in-flight
+One asyncio loop runs the web app (uvicorn), the scheduler (ingest, due editions), a sender
+that works through the delivery ledger and, when ``NEWSLETTER_INBOUND_IMAP_URL`` is set, a poller
+of the inbound mailbox (bounces, complaints, unsubscribes; ``newsletter.inbound``).
+SIGTERM or Ctrl-C stops taking requests, lets in-flight
 ones finish, stops the scheduler and the sender (a message already handed to the relay is
 finished), and returns. Extra machines run ``newsletter worker`` (sender only) against the same
 database. ``newsletter serve`` and ``make run`` start it.
@@ -25,6 +27,8 @@ from starlette.types import ASGIApp
 from newsletter.config import Settings
 from newsletter.delivery.sending.runs import work
 from newsletter.delivery.sending.transport import make_transport
+from newsletter.inbound.imap import poll_forever
+from newsletter.inbound.processor import Processor
 from newsletter.scheduler.service import Jobs, build_scheduler
 from newsletter.store.database import Database, is_sqlite
 from newsletter.web import create_app
@@ -112,7 +116,15 @@ async def run_service(
     server = _Server(server_config(app, settings, host=host, port=port))
     stop = asyncio.Event()
     scheduler.start()
-    sender = asyncio.create_task(run_sender(settings, db, stop, clock))
+    sender = asyncio.create_task(run_sender(settings, db, stop, clock), name="sender")
+    mailbox = settings.imap()
+    inbound = (
+        asyncio.create_task(poll_forever(
+            mailbox, Processor(db, settings, clock),
+            interval=settings.inbound_imap_interval_seconds, stop=stop,
+        ), name="inbound mailbox poller")
+        if mailbox is not None else None
+    )
     try:
         if started is not None:
             asyncio.get_running_loop().call_soon(_when_up, server, started)
@@ -124,6 +136,8 @@ async def run_service(
         if scheduler.running:
             scheduler.shutdown(wait=False)
         await _finish(sender)
+        if inbound is not None:
+            await _finish(inbound)
         await transport.close()
         db.dispose()
 
@@ -137,13 +151,15 @@ def _when_up(server: uvicorn.Server, started: Callable[[], None]) -> None:
     asyncio.get_running_loop().create_task(wait())
 
 
-async def _finish(sender: asyncio.Task[None]) -> None:
+async def _finish(task: asyncio.Task[None]) -> None:
+    """Wait for the sender (or the inbound poller) to finish what it is doing."""
     try:
-        await asyncio.wait_for(sender, SENDER_STOP_SECONDS)
+        await asyncio.wait_for(task, SENDER_STOP_SECONDS)
     except TimeoutError:
-        log.warning("sender did not stop within %.0f s; cancelled", SENDER_STOP_SECONDS)
+        log.warning("%s did not stop within %.0f s; cancelled", task.get_name(),
+                    SENDER_STOP_SECONDS)
     except Exception:
-        log.exception("sender stopped with an error")
+        log.exception("%s stopped with an error", task.get_name())
 
 
 async def run_sender(

@@ -118,3 +118,28 @@ def test_the_cli_stops_at_start_on_a_bad_value(
     assert result.returncode != 0
     assert "NEWSLETTER_DEFAULT_TIMEZONE" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("imaps://u:p%40ss@imap.example.org/INBOX", ("imap.example.org", 993, "u", "p@ss",
+                                                      "INBOX", "implicit")),
+        ("imap://u:p@127.0.0.1:1143/Bounces?tls=none", ("127.0.0.1", 1143, "u", "p", "Bounces",
+                                                         "none")),
+        ("imap://u:p@imap.example.org", ("imap.example.org", 143, "u", "p", "INBOX", "starttls")),
+    ],
+)
+def test_inbound_imap_url_is_parsed(url: str, expected: tuple[object, ...]) -> None:
+    mailbox = load_settings(inbound_imap_url=url).imap()
+    assert mailbox is not None
+    assert (mailbox.host, mailbox.port, mailbox.username, mailbox.password, mailbox.mailbox,
+            mailbox.tls) == expected
+    assert load_settings().imap() is None
+
+
+@pytest.mark.parametrize("url", ["https://u:p@host/", "imaps://host/INBOX",
+                                 "imap://u:p@host/?tls=maybe"])
+def test_a_bad_inbound_imap_url_names_the_variable(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="NEWSLETTER_INBOUND_IMAP_URL"):
+        load_settings(inbound_imap_url=url)

@@ -8,7 +8,7 @@ import typer
 from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
-from newsletter.cli import db, delivery, ingest, match, serve, subscribers
+from newsletter.cli import db, delivery, inbound, ingest, match, serve, subscribers
 from newsletter.cli.context import errors
 from newsletter.errors import NewsletterError
 
@@ -37,6 +37,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(subscribers.app, name="subscribers")
+app.add_typer(inbound.app, name="inbound")
 app.command("ingest")(ingest.ingest)
 app.command("match")(match.match)
 app.command("serve")(serve.serve)

@@ -6,7 +6,7 @@ import asyncio
 import random
 import signal
 import webbrowser
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import typer
@@ -19,6 +19,7 @@ from newsletter.delivery.ledger.status import COLUMNS, edition_status
 from newsletter.delivery.messages.message import validate_address
 from newsletter.delivery.sending import runs
 from newsletter.delivery.sending.sender import Summary
+from newsletter.inbound.report import EDITION_COLUMNS, edition_counts, kind_counts
 from newsletter.store.models import Edition, Frequency
 from newsletter.store.subscribers import get_subscriber
 
@@ -135,17 +136,28 @@ def test_send(address: str = typer.Argument(..., help="Where to send the sample.
 
 
 def status() -> None:
-    """Per edition: how many deliveries are sent, pending, retrying, failed..."""
+    """Per edition: how many deliveries are sent, pending, retrying, failed, bounced by mail...;
+    then what came back by mail (unsubscribes, bounces, complaints, ignored)."""
+    clock = now()
     with database().session() as session:
         rows = edition_status(session)
+        by_mail = edition_counts(session, [row.edition_id for row in rows])
+        inbound = kind_counts(session, since=clock - timedelta(days=7))
     if not rows:
         console.print("no editions yet (newsletter edition build)")
-        return
-    table = Table("edition", "frequency", "date", *COLUMNS)
-    for row in rows:
-        counts = [str(row.counts[c]) for c in COLUMNS]
-        table.add_row(str(row.edition_id), row.frequency.value, str(row.issue_date), *counts)
-    console.print(table)
+    else:
+        table = Table("edition", "frequency", "date", *COLUMNS, *EDITION_COLUMNS)
+        for row in rows:
+            counts = [str(row.counts[c]) for c in COLUMNS]
+            mailed = [str(by_mail[row.edition_id][c]) for c in EDITION_COLUMNS]
+            table.add_row(str(row.edition_id), row.frequency.value, str(row.issue_date), *counts,
+                          *mailed)
+        console.print(table)
+    mail = Table("inbound mail", "total", "last 7 days", "latest", title="Inbound mail")
+    for item in inbound:
+        latest = item.latest.strftime("%Y-%m-%d %H:%M") if item.latest else "-"
+        mail.add_row(item.kind.value.replace("_", " "), str(item.total), str(item.recent), latest)
+    console.print(mail)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,13 @@ retry strategy:
   row and count as a hard bounce; an ambiguous one (the link died after the final ``.``) is never
   resent automatically, because the relay may have queued it and a duplicate digest is worse than
   a rare miss; temporary ones are retried on the schedule of :func:`retry_at`.
+* A bounce that comes back by mail (a DSN's RFC 3463 status, :func:`bounce_is_hard`): an address
+  that does not exist or cannot be routed to is hard and suppresses the subscriber at once; a full
+  mailbox, a policy refusal or any 4.x.x is soft and counts toward the same limit as the
+  permanent SMTP failures above. A bounce arrives after the relay took the message, so the
+  next accepted send would reset the count; soft bounces of the last ``SOFT_BOUNCE_MEMORY``
+  therefore keep counting (Mailman forgets a bounce score after a week without bounces; two
+  weeks here, so that weekly digests can reach the limit too).
 * The schedule (RFC 5321 section 4.5.4.1: retry, with spacing): the delay doubles from
   ``delivery_backoff_seconds`` and is spread by random jitter in [0.5, 1.5) so that a relay that
   was down for a minute is not hit by every retry at once. The ``random.Random`` is passed in, so
@@ -92,3 +99,17 @@ def outcome_for(
     if when is None:
         return Outcome(*row, S.FAILED, tries, at, reply=f"gave up after {tries} attempts: {reply}")
     return Outcome(*row, S.PENDING, tries, at, reply=reply, next_attempt_at=when)
+
+
+SOFT_BOUNCE_MEMORY = timedelta(days=14)
+
+# RFC 3463 / RFC 7505 statuses that say the address itself is dead. X.1.5 (valid), X.1.7 and X.1.8
+# (our sender address) and X.1.9 are not about the recipient and stay soft.
+_HARD_BOUNCES = frozenset(
+    {"5.1.0", "5.1.1", "5.1.2", "5.1.3", "5.1.4", "5.1.6", "5.1.10", "5.2.1", "5.4.4"}
+)
+
+
+def bounce_is_hard(status: str) -> bool:
+    """Whether a bounce with this enhanced status code ("5.1.1") suppresses the address at once."""
+    return status.strip() in _HARD_BOUNCES

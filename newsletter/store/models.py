@@ -72,6 +72,16 @@ class DeliveryStatus(enum.StrEnum):
     AMBIGUOUS = "ambiguous"
 
 
+class InboundKind(enum.StrEnum):
+    """What an inbound message was found to be (see ``newsletter.inbound.decide``)."""
+
+    UNSUBSCRIBE = "unsubscribe"
+    HARD_BOUNCE = "hard_bounce"
+    SOFT_BOUNCE = "soft_bounce"
+    COMPLAINT = "complaint"
+    IGNORED = "ignored"
+
+
 def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
     return Enum(
         cls,
@@ -227,3 +237,27 @@ class PaperVerdict(Base):
     verdict: Mapped[Verdict] = mapped_column(_enum(Verdict, "verdict"))
     topic: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+class InboundMessage(Base):
+    """One message that came back (LMTP or IMAP) and what it did.
+
+    ``fingerprint`` (a hash of the envelope recipient and the bytes) makes handling idempotent: an
+    MTA that redelivers after a timeout, or a mailbox polled again before its flags were saved,
+    adds nothing. Erasing a subscriber erases their records.
+    """
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[InboundKind] = mapped_column(_enum(InboundKind, "inbound_kind"))
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -7,13 +7,21 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from newsletter.addresses import canonical_address
 from newsletter.errors import NotFound
 from newsletter.preferences import TopicSpec
-from newsletter.store.models import Frequency, Subscriber, SubscriberStatus, Topic, Verdict
+from newsletter.store.models import (
+    Delivery,
+    DeliveryStatus,
+    Frequency,
+    Subscriber,
+    SubscriberStatus,
+    Topic,
+    Verdict,
+)
 from newsletter.store.verdicts import Judged
 
 
@@ -131,3 +139,32 @@ def with_verdicts(specs: Sequence[TopicSpec], judged: Sequence[Judged]) -> list[
         disliked = tuple(j.example for j in mine if j.verdict is Verdict.DISLIKE)
         out.append(replace(spec, liked=liked, disliked=disliked) if mine else spec)
     return out
+
+def stop_mail(
+    session: Session, subscriber_id: int, status: SubscriberStatus, *, now: datetime
+) -> bool:
+    """No more mail to this subscriber (``unsubscribed`` or ``bounced``), and their queued
+    deliveries suppressed; True if this call changed the status (it is safe to repeat).
+
+    An unsubscribe wins over a bounce: a bounced address that later asks to leave is marked as
+    having left, but a bounce never turns an unsubscribe back into something else.
+    """
+    query = update(Subscriber).where(Subscriber.id == subscriber_id)
+    if status is SubscriberStatus.UNSUBSCRIBED:
+        query = query.where(Subscriber.status != SubscriberStatus.UNSUBSCRIBED).values(
+            status=status, unsubscribed_at=now
+        )
+    else:
+        query = query.where(
+            Subscriber.status.in_([SubscriberStatus.ACTIVE, SubscriberStatus.PENDING])
+        ).values(status=status)
+    changed = session.execute(query.execution_options(synchronize_session=False))
+    # The sender re-checks status when it claims; this also keeps the ledger honest.
+    session.execute(
+        update(Delivery)
+        .where(Delivery.subscriber_id == subscriber_id)
+        .where(Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.SUPPRESSED, last_reply=status.value)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(changed, "rowcount", 0) or 0) == 1

@@ -21,12 +21,11 @@ from newsletter.preferences import TopicSpec
 from newsletter.store.database import Database
 from newsletter.store.models import (
     Delivery,
-    DeliveryStatus,
     Edition,
     Subscriber,
     SubscriberStatus,
 )
-from newsletter.store.subscribers import create_subscriber, new_nonce, topic_rows
+from newsletter.store.subscribers import create_subscriber, new_nonce, stop_mail, topic_rows
 from newsletter.store.verdicts import verdicts_of
 from newsletter.tokens import Claims, Purpose, matches
 from newsletter.web.forms import Choices
@@ -218,22 +217,7 @@ def confirm(db: Database, claims: Claims, *, now: datetime) -> Subscriber:
 def unsubscribe(db: Database, subscriber_id: int, *, now: datetime) -> bool:
     """Stop all mail now; True if this call changed anything (it is safe to repeat)."""
     with db.session() as session:
-        changed = session.execute(
-            update(Subscriber)
-            .where(Subscriber.id == subscriber_id)
-            .where(Subscriber.status != SubscriberStatus.UNSUBSCRIBED)
-            .values(status=SubscriberStatus.UNSUBSCRIBED, unsubscribed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        # The sender re-checks status when it claims; this also keeps the ledger honest.
-        session.execute(
-            update(Delivery)
-            .where(Delivery.subscriber_id == subscriber_id)
-            .where(Delivery.status == DeliveryStatus.PENDING)
-            .values(status=DeliveryStatus.SUPPRESSED, last_reply="unsubscribed")
-            .execution_options(synchronize_session=False)
-        )
-    return _rowcount(changed) == 1
+        return stop_mail(session, subscriber_id, SubscriberStatus.UNSUBSCRIBED, now=now)
 
 
 # --- preferences --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, bindparam, case, update
 
 from newsletter.delivery.ledger.claims import TABLE
 from newsletter.store.database import Database
@@ -75,13 +75,24 @@ def _bounces(connection: Any, outcomes: Sequence[Outcome], limit: int) -> None:
             .values(hard_bounces=0)
         )
     if bounced:
-        connection.execute(
-            update(SUBSCRIBERS).where(SUBSCRIBERS.c.id.in_(bounced))
-            .values(hard_bounces=SUBSCRIBERS.c.hard_bounces + 1)
-        )
-        connection.execute(
-            update(SUBSCRIBERS)
-            .where(SUBSCRIBERS.c.id.in_(bounced), SUBSCRIBERS.c.hard_bounces >= limit,
-                   SUBSCRIBERS.c.status == SubscriberStatus.ACTIVE)
-            .values(status=SubscriberStatus.BOUNCED)
-        )
+        count_bounces(connection, bounced, limit)
+
+
+def count_bounces(
+    connection: Any, subscriber_ids: Sequence[int], limit: int, *, at_least: int = 0
+) -> None:
+    """One more failure for each subscriber; at ``limit`` the address is suppressed (bounced).
+
+    Also used for soft bounces that come back by mail (``newsletter.inbound``), which pass
+    ``at_least``: the bounces of recent days, which a successful hand-off in between reset."""
+    more = SUBSCRIBERS.c.hard_bounces + 1
+    connection.execute(
+        update(SUBSCRIBERS).where(SUBSCRIBERS.c.id.in_(subscriber_ids))
+        .values(hard_bounces=case((more < at_least, at_least), else_=more) if at_least else more)
+    )
+    connection.execute(
+        update(SUBSCRIBERS)
+        .where(SUBSCRIBERS.c.id.in_(subscriber_ids), SUBSCRIBERS.c.hard_bounces >= limit,
+               SUBSCRIBERS.c.status == SubscriberStatus.ACTIVE)
+        .values(status=SubscriberStatus.BOUNCED)
+    )

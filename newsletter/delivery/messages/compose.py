@@ -18,6 +18,7 @@ from typing import cast
 from newsletter.config import Settings
 from newsletter.delivery.ledger.claims import Claimed
 from newsletter.delivery.messages.message import MessageTemplate, new_message_id, validate_address
+from newsletter.inbound.verp import bounce_address
 from newsletter.render.digest import render_digest
 from newsletter.render.items import DigestEntry
 from newsletter.render.personal import feedback_field, placeholders
@@ -107,8 +108,9 @@ class Composer:
         hole = hole_for(feedback_field(paper_id))
         return self.feedback.url(MORE_LIKE_THIS, hole), self.feedback.url(NOT_FOR_ME, hole)
 
-    def compose(self, claim: Claimed, now: datetime) -> tuple[str, str, bytes]:
-        """(recipient, Message-ID, bytes); InvalidInput for an address we cannot send to."""
+    def compose(self, claim: Claimed, now: datetime) -> tuple[str, str, str, bytes]:
+        """(envelope sender, recipient, Message-ID, bytes); InvalidInput for an address we cannot
+        send to. The envelope sender names the delivery (VERP), so its bounce finds it."""
         recipient = validate_address(claim.email)
         person = cast(Subscriber, _Person(claim.subscriber_id, claim.email))
         unsubscribe = link(self.settings, Purpose.UNSUBSCRIBE, person)
@@ -129,4 +131,4 @@ class Composer:
             unsubscribe_url=unsubscribe,
             unsubscribe_mailto=mailto(self.settings, token),
         )
-        return recipient, message_id, data
+        return bounce_address(self.settings, claim.id), recipient, message_id, data

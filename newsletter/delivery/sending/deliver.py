@@ -37,13 +37,13 @@ async def deliver_one(
     message_id: str | None = None
     try:
         try:
-            recipient, message_id, data = composer.compose(claim, at)
+            sender, recipient, message_id, data = composer.compose(claim, at)
         except NothingToSend as exc:
             return Outcome(claim.id, claim.subscriber_id, S.SUPPRESSED, claim.attempts, at,
                            reply=str(exc))
         except InvalidInput as exc:  # an address no relay would take: a permanent failure
             raise PermanentDeliveryError(str(exc)) from exc
-        reply = await transport.send_raw(settings.sender_address, recipient, data)
+        reply = await transport.send_raw(sender, recipient, data)
     except Exception as exc:
         if not isinstance(exc, DeliveryError):  # a template bug must not stop the batch
             log.exception("delivery %s failed unexpectedly", claim.id)
