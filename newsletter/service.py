@@ -22,7 +22,6 @@ import uvicorn
 
 from newsletter.config import Settings
 from newsletter.delivery.sending.runs import work
-from newsletter.delivery.sending.transport import make_transport
 from newsletter.scheduler.service import Jobs, build_scheduler
 from newsletter.store.database import Database, is_sqlite
 from newsletter.web import create_app
@@ -78,11 +77,11 @@ async def run_service(
 ) -> None:
     """Serve until SIGTERM/SIGINT; ``started`` is called once everything is up (tests)."""
     db = database_for_service(settings)
-    transport = make_transport(settings)
     jobs = Jobs(settings, db, clock)
     scheduler = build_scheduler(jobs)
     app = create_app(
-        settings, db, transport=transport, clock=clock, scheduler_running=lambda: scheduler.running
+        settings, db, clock=clock, scheduler_running=lambda: scheduler.running,
+        send_account_emails=False,
     )
     server = _Server(
         uvicorn.Config(
@@ -97,7 +96,9 @@ async def run_service(
     )
     stop = asyncio.Event()
     scheduler.start()
-    sender = asyncio.create_task(run_sender(settings, db, stop, clock))
+    sender = asyncio.create_task(
+        run_sender(settings, db, stop, clock, wake=app.state.web.mail_waiting)
+    )
     try:
         if started is not None:
             asyncio.get_running_loop().call_soon(_when_up, server, started)
@@ -109,7 +110,6 @@ async def run_service(
         if scheduler.running:
             scheduler.shutdown(wait=False)
         await _finish(sender)
-        await transport.close()
         db.dispose()
 
 
@@ -132,8 +132,11 @@ async def _finish(sender: asyncio.Task[None]) -> None:
 
 
 async def run_sender(
-    settings: Settings, db: Database, stop: asyncio.Event, clock: Callable[[], datetime]
+    settings: Settings, db: Database, stop: asyncio.Event, clock: Callable[[], datetime],
+    wake: asyncio.Event | None = None,
 ) -> None:
-    """The delivery ledger's sending loop (as ``newsletter worker`` runs it) until ``stop``."""
-    summary = await work(db, settings, name="serve", stop=stop, clock=clock, rng=random.Random())
+    """The delivery ledger's sending loop (as ``newsletter worker`` runs it) until ``stop``;
+    ``wake`` is set by the web app when it queued an account email."""
+    summary = await work(db, settings, name="serve", stop=stop, clock=clock, rng=random.Random(),
+                         wake=wake)
     log.info("sender stopped: %s", summary)

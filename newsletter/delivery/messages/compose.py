@@ -16,7 +16,8 @@ from typing import cast
 
 from newsletter.config import Settings
 from newsletter.delivery.ledger.claims import Claimed
-from newsletter.delivery.messages.message import MessageTemplate, new_message_id, validate_address
+from newsletter.delivery.messages.headers import delivery_message_id
+from newsletter.delivery.messages.message import MessageTemplate, validate_address
 from newsletter.render.digest import render_digest
 from newsletter.render.items import DigestEntry
 from newsletter.render.personal import placeholders
@@ -100,7 +101,7 @@ class Composer:
             "preferences_url": link(self.settings, Purpose.PREFERENCES, person),
             "unsubscribe_url": unsubscribe,
         }
-        message_id = new_message_id(self.settings, f"d{claim.id}")
+        message_id = delivery_message_id(self.settings, claim.id, claim.created_at)
         data = self.template(claim).fill(
             to=recipient, now=now, message_id=message_id, values=values,
             unsubscribe_url=unsubscribe,
