@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from newsletter.config import Settings
@@ -32,10 +33,14 @@ from newsletter.store.models import (
     Edition,
     Subscriber,
     SubscriberStatus,
+    Topic,
 )
-from newsletter.store.subscribers import create_subscriber, new_nonce, topic_rows
+from newsletter.store.subscribers import new_nonce, normalize_email, topic_rows
 from newsletter.tokens import Claims, Purpose, matches
 from newsletter.web.forms import Choices
+
+SUBSCRIBERS = cast(Table, Subscriber.__table__)
+TOPICS = cast(Table, Topic.__table__)
 
 
 class LinkProblem(enum.Enum):
@@ -66,35 +71,49 @@ def request_subscription(
     """Record a sign-up and queue the email it earns in the same transaction; return its kind,
     or None when the address's throttle slot is held.
 
-    New address: one transaction inserts the pending subscriber, their topics and the confirm
-    email. Two concurrent posts of one new address both try; the unique email lets one win and
-    the other falls through to the existing-address path, where the throttle stops it.
+    New address: one transaction inserts the pending subscriber (``ON CONFLICT DO NOTHING`` on
+    the unique email), their topics and the confirm email. Two concurrent posts of one new
+    address both try; the unique email lets one insert and the other falls through to the
+    existing-address path, where the throttle stops it.
     """
-    try:
-        return _insert_pending(db, settings, email, choices, now=now)
-    except IntegrityError:
-        return _existing_address(db, settings, email, choices, now=now)
+    queued = _insert_pending(db, settings, email, choices, now=now)
+    if queued is not None:
+        return queued
+    return _existing_address(db, settings, email, choices, now=now)
 
 
 def _insert_pending(
     db: Database, settings: Settings, email: str, choices: Choices, *, now: datetime
-) -> DeliveryKind:
+) -> DeliveryKind | None:
+    """Three Core INSERTs in one transaction, None if the address exists.
+
+    This is the sign-up's hot path: the ORM's unit of work cost a quarter of the service's CPU
+    under load (py-spy), and a duplicate address raised and rolled back an IntegrityError;
+    plain statements with ON CONFLICT do neither.
+    """
+    dialect = sqlite_insert if db.is_sqlite else postgresql_insert
     with db.session() as session:
-        subscriber = create_subscriber(
-            session,
-            email,
-            choices.topics,
-            now=now,
-            status=SubscriberStatus.PENDING,
-            frequency=choices.frequency,
-            send_hour=choices.send_hour,
-            timezone=choices.timezone,
-            digest_size=settings.digest_size,
-            origin="web",
+        subscriber_id = session.scalar(
+            dialect(SUBSCRIBERS)
+            .values(
+                email=normalize_email(email), status=SubscriberStatus.PENDING,
+                frequency=choices.frequency, send_hour=choices.send_hour,
+                timezone=choices.timezone, digest_size=settings.digest_size, always_send=False,
+                hard_bounces=0, token_nonce=new_nonce(), origin="web", created_at=now,
+                last_confirmation_sent_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["email"])
+            .returning(SUBSCRIBERS.c.id)
         )
-        subscriber.last_confirmation_sent_at = now
-        session.flush()
-        queue_account_email(session, subscriber.id, DeliveryKind.CONFIRM, now=now)
+        if subscriber_id is None:
+            return None
+        session.execute(insert(TOPICS), [
+            {"subscriber_id": subscriber_id, "position": i, "label": spec.label,
+             "keywords": list(spec.keywords), "authors": list(spec.authors),
+             "excluded": list(spec.excluded), "description": spec.description}
+            for i, spec in enumerate(choices.topics)
+        ])
+        queue_account_email(session, subscriber_id, DeliveryKind.CONFIRM, now=now)
     return DeliveryKind.CONFIRM
 
 
