@@ -49,6 +49,7 @@ from newsletter.store.models import DeliveryStatus
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Job = Claimed | AccountClaim
+CATCH_UP_PAUSE = 0.2  # seconds; bounds how late a confirmation email can be for it
 
 
 def utc_now() -> datetime:
@@ -156,6 +157,10 @@ class Sender:
                     self._unsent.extend(c.id for c in claims[index:])
                     return
                 await queue.put(claim)
+            if not until_idle and len(claims) < self.settings.delivery_batch_size:
+                # A short batch means we are caught up: gather a little before claiming again,
+                # or a stream of sign-ups (each waking us) turns into a claim per email.
+                await _wait(stop, CATCH_UP_PAUSE)
 
     def _claim(self, now: datetime, edition_id: int | None) -> list[Job]:
         """Runs on the database thread: reclaim the dead's rows, claim account emails first,
