@@ -36,7 +36,7 @@ S = DeliveryStatus
 K = DeliveryKind
 # The emails a sign-up earns: one at a time per address, within the throttle interval.
 NOTICES = (K.CONFIRM, K.MANAGE)
-_IN_FLIGHT = (S.PENDING, S.SENDING, S.AMBIGUOUS)
+_IN_FLIGHT = (S.PENDING, S.SENDING)
 
 
 @dataclass(frozen=True)
@@ -68,16 +68,17 @@ def queue_account_email(
 def notice_holds_slot(session: Session, subscriber_id: int, *, since: datetime) -> bool:
     """Whether a confirm/manage email still takes this address's throttle slot.
 
-    A slot is held by an email that will still go out (pending, being sent, or ambiguous: it
-    may well have arrived) or that was *sent* after ``since``. An email that failed does not
-    hold it, so the person can simply ask again.
+    A slot is held by an email that will still go out (pending or being sent), or that was
+    sent after ``since`` (an ambiguous one counts as sent when it was tried: it has most likely
+    arrived). An email that failed does not hold it, so the person can simply ask again.
     """
     held = exists().where(
         Delivery.subscriber_id == subscriber_id,
         Delivery.edition_id.is_(None),
         Delivery.kind.in_(NOTICES),
         or_(Delivery.status.in_(_IN_FLIGHT),
-            (Delivery.status == S.SENT) & (Delivery.sent_at > since)),
+            (Delivery.status == S.SENT) & (Delivery.sent_at > since),
+            (Delivery.status == S.AMBIGUOUS) & (Delivery.last_attempt_at > since)),
     )
     return bool(session.scalar(select(held)))
 
