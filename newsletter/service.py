@@ -104,7 +104,7 @@ async def run_service(
             asyncio.get_running_loop().call_soon(_when_up, server, started)
         await server.serve()
     finally:
-        log.info("stopping: scheduler, sender, mail transport")
+        log.info("stopping: scheduler, sender")
         stop.set()
         jobs.stopping.set()
         if scheduler.running:

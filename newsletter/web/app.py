@@ -1,6 +1,6 @@
 """The app factory: routes, error pages and middleware around one settings object and database.
 
-``create_app`` takes everything from outside (settings, database, mail transport, clock), so a
+``create_app`` takes everything from outside (settings, database, clock), so a
 test can run the real app against its own database, SMTP server and frozen time.
 """
 
