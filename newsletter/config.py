@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import ssl
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +23,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from newsletter.errors import ConfigurationError
 
 ENV_PREFIX = "NEWSLETTER_"
-TlsMode = Literal["auto", "starttls", "implicit", "none"]
+TlsMode = Literal["auto", "require", "starttls", "implicit", "none"]
 SourceName = Literal["hf", "arxiv", "file"]
 
 
@@ -46,7 +47,9 @@ class SmtpConfig:
     port: int
     username: str | None
     password: str | None
-    tls: Literal["starttls", "implicit", "none"]
+    # auto: STARTTLS whenever the server offers it; require: STARTTLS or refuse to send;
+    # implicit: TLS from the first byte (smtps, port 465); none: clear text (local relays).
+    tls: Literal["auto", "require", "implicit", "none"]
 
 
 class Settings(BaseSettings):
@@ -91,9 +94,19 @@ class Settings(BaseSettings):
 
     # --- SMTP --------------------------------------------------------------------------------
     smtp_url: SecretStr | None = Field(
-        None, description="`smtp://user:pass@host:587?tls=starttls`; unset = dev mailbox."
+        None,
+        description="`smtp://user:pass@host:587?tls=require`; unset = dev mailbox "
+        "(development only).",
     )
-    smtp_tls: TlsMode = Field("auto", description="auto, starttls, implicit or none.")
+    smtp_tls: TlsMode = Field(
+        "auto",
+        description="auto (STARTTLS whenever offered; required with a password or on port "
+        "587), require (STARTTLS or refuse; `starttls` is the same), implicit or none.",
+    )
+    smtp_ca_file: Path | None = Field(
+        None, description="PEM file of the CAs to trust for the relay (a private CA); "
+        "default the system's.",
+    )
     smtp_pool_size: int = Field(4, ge=1, le=64, description="Reused SMTP connections.")
     smtp_messages_per_connection: int = Field(
         100, ge=1, description="Recycle a connection after this many messages."
@@ -262,6 +275,16 @@ class Settings(BaseSettings):
             _parse_imap_url(value.get_secret_value())
         return value
 
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _ca_file(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                ssl.create_default_context(cafile=str(value))
+            except (OSError, ssl.SSLError) as exc:
+                raise ValueError(f"cannot load CA certificates from {value}: {exc}") from None
+        return value
+
     @model_validator(mode="after")
     def _production_is_safe(self) -> Settings:
         if self.environment != "production":
@@ -273,6 +296,11 @@ class Settings(BaseSettings):
             )
         if not self.base_url.startswith("https://"):
             raise ValueError(f"{ENV_PREFIX}BASE_URL must use https:// in production")
+        if self.smtp_url is None or not self.smtp_url.get_secret_value():
+            raise ValueError(
+                f"{ENV_PREFIX}SMTP_URL must be set in production (without it mail would go to "
+                "the development mailbox folder)"
+            )
         return self
 
     # --- derived values ----------------------------------------------------------------------
@@ -317,13 +345,17 @@ def _parse_smtp_url(url: str, tls: TlsMode) -> SmtpConfig:
         raise ValueError("must look like smtp://user:pass@host:587 or smtps://host:465")
     query = parse_qs(parts.query)
     mode = query.get("tls", [tls])[0]
-    if mode not in ("auto", "starttls", "implicit", "none"):
-        raise ValueError(f"tls={mode!r} must be one of auto, starttls, implicit, none")
+    if mode not in ("auto", "require", "starttls", "implicit", "none"):
+        raise ValueError(f"tls={mode!r} must be one of auto, require, starttls, implicit, none")
+    if mode == "starttls":
+        mode = "require"
     if mode == "auto":
+        # A password is never sent in clear, and the submission port always speaks STARTTLS.
         mode = (
-            "implicit" if parts.scheme == "smtps" else ("starttls" if parts.port == 587 else "none")
+            "implicit" if parts.scheme == "smtps"
+            else "require" if parts.port == 587 or parts.username else "auto"
         )
-    port = parts.port or (465 if mode == "implicit" else 587 if mode == "starttls" else 25)
+    port = parts.port or (465 if mode == "implicit" else 587 if mode == "require" else 25)
     return SmtpConfig(
         host=parts.hostname,
         port=port,

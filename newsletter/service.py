@@ -26,7 +26,6 @@ from starlette.types import ASGIApp
 
 from newsletter.config import Settings
 from newsletter.delivery.sending.runs import work
-from newsletter.delivery.sending.transport import make_transport
 from newsletter.inbound.imap import poll_forever
 from newsletter.inbound.processor import Processor
 from newsletter.scheduler.service import Jobs, build_scheduler
@@ -107,16 +106,18 @@ async def run_service(
 ) -> None:
     """Serve until SIGTERM/SIGINT; ``started`` is called once everything is up (tests)."""
     db = database_for_service(settings)
-    transport = make_transport(settings)
     jobs = Jobs(settings, db, clock)
     scheduler = build_scheduler(jobs)
     app = create_app(
-        settings, db, transport=transport, clock=clock, scheduler_running=lambda: scheduler.running
+        settings, db, clock=clock, scheduler_running=lambda: scheduler.running,
+        send_account_emails=False,
     )
     server = _Server(server_config(app, settings, host=host, port=port))
     stop = asyncio.Event()
     scheduler.start()
-    sender = asyncio.create_task(run_sender(settings, db, stop, clock), name="sender")
+    sender = asyncio.create_task(
+        run_sender(settings, db, stop, clock, wake=app.state.web.mail_waiting), name="sender"
+    )
     mailbox = settings.imap()
     inbound = (
         asyncio.create_task(poll_forever(
@@ -130,7 +131,7 @@ async def run_service(
             asyncio.get_running_loop().call_soon(_when_up, server, started)
         await server.serve()
     finally:
-        log.info("stopping: scheduler, sender, mail transport")
+        log.info("stopping: scheduler, sender")
         stop.set()
         jobs.stopping.set()
         if scheduler.running:
@@ -138,7 +139,6 @@ async def run_service(
         await _finish(sender)
         if inbound is not None:
             await _finish(inbound)
-        await transport.close()
         db.dispose()
 
 
@@ -163,8 +163,11 @@ async def _finish(task: asyncio.Task[None]) -> None:
 
 
 async def run_sender(
-    settings: Settings, db: Database, stop: asyncio.Event, clock: Callable[[], datetime]
+    settings: Settings, db: Database, stop: asyncio.Event, clock: Callable[[], datetime],
+    wake: asyncio.Event | None = None,
 ) -> None:
-    """The delivery ledger's sending loop (as ``newsletter worker`` runs it) until ``stop``."""
-    summary = await work(db, settings, name="serve", stop=stop, clock=clock, rng=random.Random())
+    """The delivery ledger's sending loop (as ``newsletter worker`` runs it) until ``stop``;
+    ``wake`` is set by the web app when it queued an account email."""
+    summary = await work(db, settings, name="serve", stop=stop, clock=clock, rng=random.Random(),
+                         wake=wake)
     log.info("sender stopped: %s", summary)

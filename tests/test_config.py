@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,9 +41,37 @@ def test_production_requires_https_links() -> None:
         load_settings(environment="production", secret_key="x" * 40, base_url="http://a.example")
 
 
+def test_production_refuses_to_mail_into_a_folder() -> None:
+    with pytest.raises(ConfigurationError, match="NEWSLETTER_SMTP_URL must be set"):
+        load_settings(
+            environment="production", secret_key="x" * 40, base_url="https://papers.example.org"
+        )
+
+
+def test_production_start_up_names_the_missing_relay(tmp_path: Path) -> None:
+    """The real command line, as an operator starts it: a one-line error, non-zero exit."""
+    env = {**os.environ, "NEWSLETTER_ENVIRONMENT": "production",
+           "NEWSLETTER_SECRET_KEY": "x" * 40, "NEWSLETTER_BASE_URL": "https://papers.example.org",
+           "NEWSLETTER_DATABASE_URL": f"sqlite:///{tmp_path / 'n.db'}"}
+    env.pop("NEWSLETTER_SMTP_URL", None)
+    done = subprocess.run([sys.executable, "-m", "newsletter", "status"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "NEWSLETTER_SMTP_URL" in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_private_ca_file_must_load(tmp_path: Path) -> None:
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate")
+    with pytest.raises(ConfigurationError, match="NEWSLETTER_SMTP_CA_FILE"):
+        load_settings(smtp_ca_file=bad)
+
+
 def test_production_accepts_safe_values() -> None:
     settings = load_settings(
-        environment="production", secret_key="x" * 40, base_url="https://papers.example.org/"
+        environment="production", secret_key="x" * 40, base_url="https://papers.example.org/",
+        smtp_url="smtp://relay.example.org:587",
     )
     assert settings.base_url == "https://papers.example.org"
     assert settings.signing_key() == "x" * 40
@@ -75,11 +106,15 @@ def test_bad_values_name_the_variable(
     [
         (
             "smtp://u:p%40ss@mail.example.org:587",
-            ("mail.example.org", 587, "u", "p@ss", "starttls"),
+            ("mail.example.org", 587, "u", "p@ss", "require"),
         ),
+        # auto upgrades whenever STARTTLS is offered; with a password it insists on it
+        ("smtp://relay.example.org", ("relay.example.org", 25, None, None, "auto")),
+        ("smtp://u:p@relay.example.org:25", ("relay.example.org", 25, "u", "p", "require")),
+        ("smtp://relay:2525?tls=require", ("relay", 2525, None, None, "require")),
         ("smtps://mail.example.org", ("mail.example.org", 465, None, None, "implicit")),
         ("smtp://127.0.0.1:2525?tls=none", ("127.0.0.1", 2525, None, None, "none")),
-        ("smtp://relay:2525?tls=starttls", ("relay", 2525, None, None, "starttls")),
+        ("smtp://relay:2525?tls=starttls", ("relay", 2525, None, None, "require")),
     ],
 )
 def test_smtp_url_is_parsed(url: str, expected: tuple[object, ...]) -> None:

@@ -23,6 +23,10 @@ retry strategy:
   tests get the same schedule every run. A delivery gives up after ``delivery_max_attempts``
   tries, or once its next try would fall after ``delivery_max_age_hours`` from when it was
   queued: yesterday's digest is not worth sending.
+* A configuration error (:func:`stops_sender`: the relay's certificate does not verify, TLS is
+  required and not offered) is no delivery's fault and no retry can fix it: the sender stops
+  at once and loudly, and the rows it held go back to ``pending`` with their attempts untouched,
+  to be sent once the operator has fixed the setting.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from newsletter.config import Settings
 from newsletter.delivery.ledger.outcomes import Outcome
 from newsletter.errors import (
     AmbiguousDeliveryError,
+    ConfigurationError,
     DeliveryError,
     PermanentDeliveryError,
     TemporaryDeliveryError,
@@ -56,6 +61,11 @@ def classify(code: int, message: str) -> DeliveryError:
     if 500 <= code < 600 and code != 552:
         return PermanentDeliveryError(text, code=code)
     return TemporaryDeliveryError(text, code=code)
+
+
+def stops_sender(error: BaseException) -> bool:
+    """Whether ``error`` must stop the sender instead of becoming the delivery's outcome."""
+    return isinstance(error, ConfigurationError)
 
 
 def retry_at(

@@ -39,6 +39,8 @@ def edition_counts(session: Session, edition_ids: Sequence[int]) -> dict[int, di
         .group_by(Delivery.edition_id, InboundMessage.kind)
     )
     for edition_id, kind, count in rows:
+        if edition_id is None:  # account emails have no edition (the filter keeps them out)
+            continue
         counts[edition_id][_EDITION_KINDS[InboundKind(kind)]] += count
     return counts
 

@@ -82,12 +82,26 @@ class InboundKind(enum.StrEnum):
     IGNORED = "ignored"
 
 
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
+class DeliveryKind(enum.StrEnum):
+    """What a ledger row carries: an edition's digest, or an account email a change earned.
+
+    Account emails have no edition; they are rendered when sent, from the subscriber as it is
+    then (so a confirm link always carries the current nonce).
+    """
+
+    DIGEST = "digest"
+    CONFIRM = "confirm"
+    MANAGE = "manage"
+    WELCOME = "welcome"
+    PREFERENCES_CHANGED = "preferences_changed"
+
+
+def _enum(cls: type[enum.StrEnum], name: str, length: int = 16) -> Enum:
     return Enum(
         cls,
         name=name,
         native_enum=False,
-        length=16,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
@@ -189,16 +203,29 @@ class Edition(Base):
 
 
 class Delivery(Base):
-    """One email of one edition to one subscriber; the ledger rows are also the send queue."""
+    """One email to one subscriber; the ledger rows are also the send queue.
+
+    A digest row belongs to an edition (one per edition and subscriber). An account email
+    (``kind`` other than digest) has no edition: it is the durable outbox, written in the same
+    transaction as the change that earned it, and claimed before digests
+    (``ix_deliveries_outbox`` finds the due ones without walking an edition's backlog).
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("edition_id", "subscriber_id"),
         Index("ix_deliveries_claim", "status", "next_attempt_at"),
+        Index("ix_deliveries_outbox", "edition_id", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    edition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("editions.id", ondelete="CASCADE")
+    )
+    kind: Mapped[DeliveryKind] = mapped_column(
+        _enum(DeliveryKind, "delivery_kind", 24), default=DeliveryKind.DIGEST,
+        server_default=DeliveryKind.DIGEST.value,
+    )
     subscriber_id: Mapped[int] = mapped_column(
         ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
     )

@@ -1,11 +1,12 @@
 """The app factory: routes, error pages and middleware around one settings object and database.
 
-``create_app`` takes everything from outside (settings, database, mail transport, clock), so a
+``create_app`` takes everything from outside (settings, database, clock), so a
 test can run the real app against its own database, SMTP server and frozen time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,10 +19,10 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from newsletter.config import Settings
-from newsletter.delivery.sending.transport import Transport, make_transport
 from newsletter.store.database import Database
 from newsletter.web.catalog import load_catalog
 from newsletter.web.head import HeadAsGet
+from newsletter.web.mail import account_sender
 from newsletter.web.pages import PageError, Pages, Problem, problem_for, static_dir
 from newsletter.web.routes import (
     confirm,
@@ -48,12 +49,13 @@ def create_app(
     settings: Settings,
     db: Database,
     *,
-    transport: Transport | None = None,
     clock: Callable[[], datetime] | None = None,
     scheduler_running: Callable[[], bool] | None = None,
+    send_account_emails: bool = True,
 ) -> FastAPI:
-    """The web app. Without ``transport`` it makes one from settings on first use, inside the
-    serving loop, and closes it when the app shuts down."""
+    """The web app. With ``send_account_emails`` it runs a sender for account emails while it
+    serves; ``newsletter serve`` turns that off because its own sender does it (woken through
+    ``web.mail_waiting``)."""
     csrf = Csrf(settings)
     web = Web(
         settings=settings,
@@ -63,22 +65,20 @@ def create_app(
         limiter=RateLimiter(settings.subscribe_rate_limit_per_minute),
         catalog=load_catalog(),
         clock=clock or utc_now,
-        transport=transport,
         scheduler_running=scheduler_running,
     )
 
-    if transport is None:
-        web.transport_factory = lambda: make_transport(settings)
-
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        sender = asyncio.create_task(account_sender(web, stop)) if send_account_emails else None
         try:
             yield
         finally:
             await web.drain()
-            if transport is None and web.transport is not None:
-                await web.transport.close()
-                web.transport = None
+            stop.set()
+            if sender is not None:
+                await sender
 
     app = FastAPI(
         title=settings.sender_name,

@@ -138,8 +138,11 @@ def blank_subscribe_form(settings: Settings) -> SubscribeForm:
 
 
 def text(form: FormData, name: str) -> str:
-    """A text field; a file upload in its place (multipart trickery) counts as empty."""
-    value = form.get(name)
+    """A text field; a file upload in its place (multipart trickery) counts as empty.
+
+    ``in`` first: ``Mapping.get`` finds a missing field by raising KeyError, and the sign-up
+    form asks for ten custom-topic rows that are mostly absent (5% of a sign-up's CPU)."""
+    value = form.get(name) if name in form else None
     return value if isinstance(value, str) else ""
 
 

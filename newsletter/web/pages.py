@@ -7,12 +7,14 @@ keywords, addresses) is shown back on several pages.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -78,6 +80,23 @@ def problem_for(status: int) -> Problem:
     return Problem(status, phrase, "The request could not be completed.")
 
 
+class _LazyToken:
+    """The form token, signed only if the page has a form: signing it was 5% of a sign-up's
+    CPU for the "check your inbox" page, which has none."""
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        self._make = make
+        self._value: str | None = None
+
+    def __str__(self) -> str:
+        if self._value is None:
+            self._value = self._make()
+        return self._value
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
 class Pages:
     """Renders templates into responses, with the CSRF token and site-wide values in context."""
 
@@ -109,7 +128,7 @@ class Pages:
         headers: dict[str, str] | None = None,
     ) -> HTMLResponse:
         values = dict(context or {})
-        values.setdefault("csrf_token", self.csrf.form_token(request))
+        values.setdefault("csrf_token", _LazyToken(lambda: self.csrf.form_token(request)))
         body = self.env.get_template(name).render(values)
         response = HTMLResponse(body, status_code=status, headers=headers)
         self.csrf.set_cookie(request, response)

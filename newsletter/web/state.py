@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from newsletter.config import Settings
-from newsletter.delivery.sending.transport import Transport
 from newsletter.store.database import Database
 from newsletter.web.catalog import CatalogEntry
 from newsletter.web.pages import Pages
@@ -35,27 +34,22 @@ class Web:
     limiter: RateLimiter
     catalog: tuple[CatalogEntry, ...]
     clock: Callable[[], datetime] = utc_now
-    transport: Transport | None = None
     scheduler_running: Callable[[], bool] | None = None
-    transport_factory: Callable[[], Transport] | None = None
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     trending: TrendingCache = field(default_factory=TrendingCache)
+    # Set when a request queued an account email, so the in-process sender need not wait for
+    # its next poll. Only a nudge: the email itself is a committed ledger row.
+    mail_waiting: asyncio.Event = field(default_factory=asyncio.Event)
 
     def now(self) -> datetime:
         return self.clock()
 
-    def mailer(self) -> Transport:
-        """The transport, made on first use: an SMTP pool belongs to the loop that made it."""
-        if self.transport is None:
-            if self.transport_factory is None:  # pragma: no cover - the factory always sets one
-                raise RuntimeError("no mail transport configured")
-            self.transport = self.transport_factory()
-        return self.transport
-
+    def mail_queued(self) -> None:
+        self.mail_waiting.set()
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run ``work`` after the response, without holding the connection: a keep-alive
-        client's next request must not wait for an SMTP round trip. Shutdown waits for these."""
+        """Run ``work`` after the response (development conveniences only: email never leaves
+        this way, it goes through the ledger). Shutdown waits for these."""
         task = asyncio.get_running_loop().create_task(work)
         self.tasks.add(task)
         task.add_done_callback(self._finished)
@@ -66,7 +60,7 @@ class Web:
             log.error("background work failed", exc_info=task.exception())
 
     async def drain(self, timeout: float = 30.0) -> None:
-        """Wait for background work (emails being sent) before the process stops."""
+        """Wait for background work before the process stops."""
         if self.tasks:
             await asyncio.wait(set(self.tasks), timeout=timeout)
 

@@ -1,8 +1,9 @@
 """Every email the product sends, as the bytes a real SMTP server received.
 
 A recorded Hugging Face listing is ingested through the real source, an edition is built and
-sent by the real sender to aiosmtpd on loopback; the account emails go through the same
-``send_email`` the web app uses, and ``test-send`` through its own path. The tests read what
+sent by the real sender to aiosmtpd on loopback; the account emails are queued in the ledger's
+outbox as the web app queues them and sent by the same sender, and ``test-send`` goes through its
+own path. The tests read what
 arrived: the subject as a mail client decodes it, each paper's links and attribution, and the
 SpamAssassin score of every message (local rules only).
 """
@@ -28,23 +29,14 @@ from sqlalchemy import select
 
 from newsletter.config import Settings
 from newsletter.delivery.editions.build import build_edition
+from newsletter.delivery.ledger.outbox import queue_account_email
 from newsletter.delivery.sending import runs
-from newsletter.delivery.sending.transactional import send_email
-from newsletter.delivery.sending.transport import make_transport
 from newsletter.preferences import TopicSpec
-from newsletter.render.contexts import (
-    confirm_context,
-    manage_context,
-    preferences_changed_context,
-    unsubscribed_context,
-    welcome_context,
-)
 from newsletter.sources.huggingface import HuggingFaceSource
 from newsletter.store.database import Database
-from newsletter.store.models import Frequency, Subscriber
+from newsletter.store.models import DeliveryKind, Frequency, Subscriber, SubscriberStatus
 from newsletter.store.papers import store_items
 from newsletter.store.subscribers import create_subscriber
-from newsletter.tokens import Purpose, link
 from tests.smtp_server import SmtpServer
 from tests.sources.conftest import FakeTime, fixture_bytes, make_fetcher
 
@@ -100,31 +92,19 @@ async def send_everything(db: Database, settings: Settings, server: SmtpServer) 
     assert summary.sent == 1
     names = ["digest"]
 
-    with db.session() as session:
-        person = session.scalars(select(Subscriber)).one()
-        links = {"preferences_url": link(settings, Purpose.PREFERENCES, person),
-                 "unsubscribe_url": link(settings, Purpose.UNSUBSCRIBE, person)}
-        facts = {"topics": [t.label for t in person.topics], "frequency": "daily",
-                 "send_hour": 7, "timezone": "Europe/Berlin"}
-        contexts = {
-            "confirm": confirm_context(settings, email=READER, topics=facts["topics"],
-                                       confirm_url=link(settings, Purpose.CONFIRM, person)),
-            "manage": manage_context(settings, email=READER, **links),
-            "welcome": welcome_context(settings, email=READER, **links, **facts),
-            "preferences_changed": preferences_changed_context(
-                settings, email=READER, **links, **facts),
-            "unsubscribed": unsubscribed_context(settings, email=READER,
-                                                 subscribe_url=settings.base_url + "/"),
-        }
-    transport = make_transport(settings)
-    try:
-        for name, context in contexts.items():
-            unsubscribe = None if name in ("confirm", "unsubscribed") else links["unsubscribe_url"]
-            await send_email(settings, transport, name=name, to=READER, context=context,
-                             now=NOW, unsubscribe_url=unsubscribe)
-            names.append(name)
-    finally:
-        await transport.close()
+    # Account emails go out the way the product sends them: queued in the ledger's outbox,
+    # then delivered by the sender. A confirm email is only sent to a pending address.
+    kinds = [DeliveryKind.CONFIRM, DeliveryKind.MANAGE, DeliveryKind.WELCOME,
+             DeliveryKind.PREFERENCES_CHANGED]
+    for kind in kinds:
+        with db.session() as session:
+            person = session.scalars(select(Subscriber)).one()
+            person.status = (SubscriberStatus.PENDING if kind is DeliveryKind.CONFIRM
+                             else SubscriberStatus.ACTIVE)
+            queue_account_email(session, person.id, kind, now=NOW)
+        summary = await runs.send_now(db, settings, clock=lambda: NOW, rng=random.Random(1))
+        assert summary.sent == 1, kind
+        names.append(kind.value)
     await runs.test_send(db, settings, READER, NOW)
     names.append("test-send")
     received = server.received
@@ -217,8 +197,9 @@ def _scores(messages: dict[str, bytes], tmp_path: Path) -> dict[str, tuple[float
 def test_spamassassin_scores_every_email_we_send_at_most_half_a_point(
     sent: Sent, tmp_path: Path
 ) -> None:
+    # Unsubscribing sends no email (the page is the confirmation), so there is no sixth kind.
     assert set(sent.raw) == {"digest", "confirm", "manage", "welcome", "preferences_changed",
-                             "unsubscribed", "test-send"}
+                             "test-send"}
     scores = _scores(sent.raw, tmp_path)
     too_high = {name: found for name, found in scores.items() if found[0] > MAX_SCORE}
     assert not too_high, f"SpamAssassin scores above {MAX_SCORE}: {too_high}"

@@ -11,7 +11,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy import select
 
+from newsletter.store.database import Database
+from newsletter.store.models import Delivery, Subscriber
 from tests.smtp_server import SmtpServer
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -68,6 +71,18 @@ def wait_for(check: Callable[[], Any], timeout: float = 10.0, what: str = "condi
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def account_emails(db: Database, address: str) -> list[tuple[str, str]]:
+    """(kind, status) of the account emails queued for ``address``, oldest first."""
+    with db.session() as session:
+        rows = session.execute(
+            select(Delivery.kind, Delivery.status)
+            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(Subscriber.email == address, Delivery.edition_id.is_(None))
+            .order_by(Delivery.id)
+        ).all()
+    return [(kind.value, status.value) for kind, status in rows]
 
 
 def mail_to(

@@ -94,7 +94,8 @@ def test_dev_mailbox_is_404_in_production(
     make_app: Callable[..., FastAPI], make_settings: Callable[..., Settings], db: Database
 ) -> None:
     settings = make_settings(
-        database_url=db.url, environment="production", base_url="https://papers.example.org"
+        database_url=db.url, environment="production", base_url="https://papers.example.org",
+        smtp_url="smtp://127.0.0.1:9?tls=none",  # production needs a relay; none is contacted
     )
     with TestClient(make_app(settings), base_url="https://papers.example.org") as client:
         assert client.get("/dev/mailbox").status_code == 404

@@ -32,9 +32,11 @@ class Service:
         return self.log.read_text(errors="replace")
 
 
-@pytest.fixture
-def service(tmp_path: Path, smtp_server: SmtpServer) -> Iterator[Service]:
-    port = free_port()
+def start_service(
+    tmp_path: Path, smtp_url: str, *, port: int | None = None, **env_overrides: str
+) -> Service:
+    """``newsletter serve`` as a subprocess on a database in ``tmp_path``; waits until healthy."""
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -42,11 +44,12 @@ def service(tmp_path: Path, smtp_server: SmtpServer) -> Iterator[Service]:
         "NEWSLETTER_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
         "NEWSLETTER_VAR_DIR": str(tmp_path / "var"),
         "NEWSLETTER_BASE_URL": base_url,
-        "NEWSLETTER_SMTP_URL": smtp_server.url,
+        "NEWSLETTER_SMTP_URL": smtp_url,
         "NEWSLETTER_INGEST_SOURCES": "file",  # the bundled sample: no network in tests
         "NEWSLETTER_DELIVERY_POLL_SECONDS": "0.5",
+        **env_overrides,
     }
-    log = tmp_path / "serve.log"
+    log = tmp_path / f"serve-{port}-{time.monotonic_ns()}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [
@@ -68,11 +71,22 @@ def service(tmp_path: Path, smtp_server: SmtpServer) -> Iterator[Service]:
     try:
         wait_for(lambda: _healthy(base_url) or process.poll() is not None, 60, "service start")
         assert process.poll() is None, running.output()
+    except BaseException:
+        process.kill()
+        process.wait(10)
+        raise
+    return running
+
+
+@pytest.fixture
+def service(tmp_path: Path, smtp_server: SmtpServer) -> Iterator[Service]:
+    running = start_service(tmp_path, smtp_server.url)
+    try:
         yield running
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
+        if running.process.poll() is None:
+            running.process.kill()
+            running.process.wait(10)
 
 
 def _healthy(base_url: str) -> bool:
@@ -120,3 +134,43 @@ def test_subscribe_confirm_and_get_the_first_digest(
     assert digest["List-Unsubscribe"] and digest["List-Unsubscribe-Post"]
     service.process.send_signal(signal.SIGTERM)
     assert service.process.wait(30) == 0, service.output()
+
+
+@pytest.mark.slow
+def test_sign_ups_while_the_relay_is_down_survive_a_kill(tmp_path: Path) -> None:
+    """Ten sign-ups with the relay down, SIGKILL, relay back, restart: ten confirmations,
+    one each. The emails were rows committed with the sign-ups, never tasks in memory."""
+    relay = SmtpServer()  # its port is chosen now; nothing listens there yet
+    url = f"smtp://127.0.0.1:{relay.controller.port}?tls=none"
+    quick = {
+        "NEWSLETTER_DELIVERY_BACKOFF_SECONDS": "1",
+        "NEWSLETTER_DELIVERY_MAX_ATTEMPTS": "100",
+        "NEWSLETTER_DELIVERY_LEASE_SECONDS": "5",
+    }
+    port = free_port()
+    people = [f"person{n}@example.org" for n in range(10)]
+    first = start_service(tmp_path, url, port=port, **quick)
+    try:
+        with httpx.Client(base_url=first.base_url, timeout=30) as browser:
+            for address in people:
+                form = subscribe_fields(address, csrf_token=csrf_token(browser.get("/").text))
+                answer = browser.post("/subscribe", data=form)
+                assert answer.status_code == 200 and "inbox" in answer.text.lower()
+        time.sleep(1.5)  # the sender has tried (and failed) at least once
+    finally:
+        first.process.kill()  # SIGKILL: no cleanup of any kind
+        first.process.wait(10)
+    assert "Traceback" not in first.output()
+    relay.start()
+    second = start_service(tmp_path, url, port=port, **quick)
+    try:
+        for address in people:
+            assert len(mail_to(relay, address, timeout=60)) == 1
+        time.sleep(3)  # anything sent twice would have arrived by now
+        counts = {address: len(relay.messages_to(address)) for address in people}
+        assert counts == dict.fromkeys(people, 1)
+        assert all("Confirm" in str(relay.messages_to(a)[0]["Subject"]) for a in people)
+    finally:
+        second.process.send_signal(signal.SIGTERM)
+        second.process.wait(30)
+        relay.stop()

@@ -12,13 +12,14 @@ from sqlalchemy import func, select
 from newsletter.config import Settings
 from newsletter.preferences import TopicSpec
 from newsletter.store.database import Database
-from newsletter.store.models import Frequency, Subscriber, SubscriberStatus
+from newsletter.store.models import Delivery, Frequency, Subscriber, SubscriberStatus
 from newsletter.store.subscribers import create_subscriber, find_subscriber
 from newsletter.web.accounts import request_subscription
 from newsletter.web.forms import Choices
 from tests.smtp_server import SmtpServer
 from tests.web.helpers import (
     Clock,
+    account_emails,
     csrf_token,
     link_in,
     mail_to,
@@ -172,6 +173,7 @@ def test_one_confirmation_per_address_per_interval(
     for _ in range(3):
         assert subscribe(client, "twice@example.org").status_code == 200
     assert len(mail_to(smtp_server, "twice@example.org")) == 1
+    wait_for(lambda: account_emails(db, "twice@example.org") == [("confirm", "sent")])
     clock.advance(minutes=11)
     subscribe(client, "twice@example.org", topic=["agents"])
     messages = mail_to(smtp_server, "twice@example.org", count=2)
@@ -210,6 +212,7 @@ def test_concurrent_sign_ups_of_one_address_make_one_row_and_one_email(
     with ThreadPoolExecutor(max_workers=8) as pool:
         notices = [n for n in pool.map(attempt, range(16)) if n is not None]
     assert len(notices) == 1
+    assert account_emails(db, "race@example.org") == [("confirm", "pending")]
     with db.session() as session:
         count = session.scalar(
             select(func.count()).select_from(Subscriber).where(
@@ -219,17 +222,37 @@ def test_concurrent_sign_ups_of_one_address_make_one_row_and_one_email(
     assert count == 1
 
 
+def test_a_queued_email_holds_the_slot_and_a_sent_one_for_the_interval(
+    client: TestClient, db: Database, smtp_server: SmtpServer, clock: Clock
+) -> None:
+    """The throttle counts emails sent (or still to be sent), never mere attempts."""
+    smtp_server.fail_next("RCPT", "451 4.3.0 relay busy")
+    subscribe(client, "slow@example.org")
+    wait_for(lambda: account_emails(db, "slow@example.org") == [("confirm", "pending")]
+             and _attempted(db, "slow@example.org"))
+    subscribe(client, "slow@example.org")  # still queued for a retry: nothing new
+    assert account_emails(db, "slow@example.org") == [("confirm", "pending")]
+    assert smtp_server.messages_to("slow@example.org") == []
+
+
+def _attempted(db: Database, address: str) -> bool:
+    with db.session() as session:
+        attempts = session.scalar(
+            select(Delivery.attempts).join(Subscriber).where(Subscriber.email == address)
+        )
+    return bool(attempts)
+
+
 def test_failed_send_frees_the_throttle(
     client: TestClient, db: Database, smtp_server: SmtpServer
 ) -> None:
     smtp_server.fail_next("RCPT", "550 5.1.1 no such user")
     subscribe(client, "bounce@example.org")
 
-    def released() -> bool:
-        subscriber = _subscriber(db, "bounce@example.org")
-        return subscriber is not None and subscriber.last_confirmation_sent_at is None
+    def failed() -> bool:
+        return account_emails(db, "bounce@example.org") == [("confirm", "failed")]
 
-    wait_for(released, what="the throttle slot to be released")
+    wait_for(failed, what="the refused email to be recorded")
     subscribe(client, "bounce@example.org")
     assert len(mail_to(smtp_server, "bounce@example.org")) == 1
 

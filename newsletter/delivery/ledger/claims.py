@@ -82,7 +82,8 @@ class Ledger:
         """
         pick = (
             select(Delivery.id)
-            .where(Delivery.status == S.PENDING, Delivery.next_attempt_at <= now)
+            .where(Delivery.status == S.PENDING, Delivery.next_attempt_at <= now,
+                   Delivery.edition_id.is_not(None))  # account emails: ledger.outbox
             .order_by(Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -103,7 +104,8 @@ class Ledger:
     def peek(self, now: datetime, limit: int, edition_id: int | None = None) -> list[Claimed]:
         """What :meth:`claim` would take, without taking it (dry runs)."""
         query = select(Delivery.id).where(
-            Delivery.status == S.PENDING, Delivery.next_attempt_at <= now
+            Delivery.status == S.PENDING, Delivery.next_attempt_at <= now,
+            Delivery.edition_id.is_not(None),
         )
         if edition_id is not None:
             query = query.where(Delivery.edition_id == edition_id)

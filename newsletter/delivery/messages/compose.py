@@ -17,7 +17,8 @@ from typing import cast
 
 from newsletter.config import Settings
 from newsletter.delivery.ledger.claims import Claimed
-from newsletter.delivery.messages.message import MessageTemplate, new_message_id, validate_address
+from newsletter.delivery.messages.headers import delivery_message_id
+from newsletter.delivery.messages.message import MessageTemplate, validate_address
 from newsletter.inbound.verp import bounce_address
 from newsletter.render.digest import render_digest
 from newsletter.render.items import DigestEntry
@@ -125,7 +126,7 @@ class Composer:
             values[feedback_field(paper_id)] = self.feedback.token(
                 claim.subscriber_id, paper_id, check
             )
-        message_id = new_message_id(self.settings, f"d{claim.id}")
+        message_id = delivery_message_id(self.settings, claim.id, claim.created_at)
         data = self.template(claim).fill(
             to=recipient, now=now, message_id=message_id, values=values,
             unsubscribe_url=unsubscribe,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import email.policy
 import re
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from email.header import Header
 from email.headerregistry import Address
 from email.utils import format_datetime
@@ -35,6 +35,17 @@ def new_message_id(settings: Settings, hint: str = "") -> str:
     """Unique, on our own domain, and traceable to a delivery when ``hint`` names it."""
     prefix = f"{hint}." if hint else ""
     return f"<{prefix}{secrets.token_hex(8)}@{settings.mail_domain}>"
+
+
+def delivery_message_id(settings: Settings, delivery_id: int, created_at: datetime) -> str:
+    """The Message-ID of one ledger row, the same on every attempt and from every process.
+
+    A receiver that got the message from an ambiguous attempt drops the retry as a duplicate
+    (RFC 5322 3.6.4). The row's creation time (to the microsecond) keeps ids from repeating
+    when a database is recreated and its row ids start again at 1.
+    """
+    stamp = created_at.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
+    return f"<delivery-{delivery_id}.{stamp}@{settings.mail_domain}>"
 
 
 def _header(name: str, value: str) -> bytes:

@@ -6,20 +6,46 @@
 * A link lost (or a reply timing out) after the body and its final ``.`` were written is
   ambiguous: the server may have queued the message. aiosmtplib's ``data()`` cannot tell the
   two cases apart, so DATA is driven here in its two steps.
+* TLS is negotiated here, before any AUTH (so a password never travels in clear): ``auto``
+  upgrades with STARTTLS whenever the server offers it, ``require`` refuses a server that does
+  not, ``implicit`` speaks TLS from the first byte. A certificate that does not verify, or a
+  required STARTTLS that is not offered, is a :class:`ConfigurationError`: retrying cannot fix
+  it, so the sender stops (``failures.stops_sender``) instead of burning every row's attempts.
 """
 
 from __future__ import annotations
 
 import ssl
+from pathlib import Path
 
 import aiosmtplib
 from aiosmtplib import SMTPResponseException, SMTPServerDisconnected, SMTPTimeoutError
 
-from newsletter.config import SmtpConfig
+from newsletter.config import ENV_PREFIX, SmtpConfig
 from newsletter.delivery.failures import ChannelClosed, classify
-from newsletter.errors import AmbiguousDeliveryError, DeliveryError, TemporaryDeliveryError
+from newsletter.errors import (
+    AmbiguousDeliveryError,
+    ConfigurationError,
+    DeliveryError,
+    TemporaryDeliveryError,
+)
 
 _LOST = (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError, OSError)
+
+
+def tls_context(ca_file: Path | None = None) -> ssl.SSLContext:
+    """The one context all connections share: the system's CAs, or ``ca_file``'s only."""
+    return ssl.create_default_context(cafile=str(ca_file) if ca_file is not None else None)
+
+
+def _certificate_failure(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """aiosmtplib wraps the ssl error (implicit TLS: in SMTPConnectError); find it."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def stuffed(data: bytes) -> bytes:
@@ -40,15 +66,15 @@ class Connection:
     """A connected client plus how many messages it has carried (for recycling)."""
 
     def __init__(self, config: SmtpConfig, *, tls_context: ssl.SSLContext, timeout: float) -> None:
+        self.config = config
         self.timeout = timeout
         self.sent = 0
+        # STARTTLS and AUTH are done in :meth:`open`, in that order, never by aiosmtplib.
         self.smtp = aiosmtplib.SMTP(
             hostname=config.host,
             port=config.port,
-            username=config.username,
-            password=config.password,
             use_tls=config.tls == "implicit",
-            start_tls=config.tls == "starttls",
+            start_tls=False,
             tls_context=tls_context,
             timeout=timeout,
         )
@@ -58,17 +84,42 @@ class Connection:
         return self.smtp.is_connected
 
     async def open(self) -> None:
-        """Connect (TLS, AUTH as configured) and say EHLO once, up front."""
+        """Connect, say EHLO, upgrade to TLS as configured, then AUTH."""
+        where = f"{self.config.host}:{self.config.port}"
         try:
             await self.smtp.connect()
             if self.smtp.is_ehlo_or_helo_needed:
                 await self.smtp.ehlo()
+            await self._start_tls(where)
+            if self.config.username is not None:
+                await self.smtp.login(self.config.username, self.config.password or "")
+        except ConfigurationError:
+            self.smtp.close()
+            raise
         except SMTPResponseException as exc:
             self.smtp.close()
             raise TemporaryDeliveryError(f"connect: {exc.message}", code=exc.code) from exc
         except (*_LOST, aiosmtplib.SMTPException, ssl.SSLError) as exc:
             self.smtp.close()
+            failure = _certificate_failure(exc)
+            if failure is not None:
+                raise ConfigurationError(
+                    f"the SMTP relay {where} presented a certificate that does not verify "
+                    f"({failure.verify_message}); trust its CA with {ENV_PREFIX}SMTP_CA_FILE"
+                ) from exc
             raise TemporaryDeliveryError(f"cannot connect: {exc}") from exc
+
+    async def _start_tls(self, where: str) -> None:
+        if self.config.tls not in ("auto", "require"):
+            return
+        if self.smtp.supports_extension("starttls"):
+            await self.smtp.starttls()
+            await self.smtp.ehlo()
+        elif self.config.tls == "require":
+            raise ConfigurationError(
+                f"the SMTP relay {where} does not offer STARTTLS and {ENV_PREFIX}SMTP_TLS "
+                "requires it: refusing to send in clear"
+            )
 
     async def transact(self, sender: str, recipient: str, data: bytes) -> str:
         """MAIL, RCPT, DATA for one recipient; returns the server's final reply."""

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from newsletter.config import Settings
-from newsletter.delivery.failures import outcome_for
+from newsletter.delivery.failures import outcome_for, stops_sender
 from newsletter.delivery.ledger.claims import Claimed
 from newsletter.delivery.ledger.outcomes import Outcome
 from newsletter.delivery.messages.compose import Composer, NothingToSend
@@ -31,7 +31,8 @@ async def deliver_one(
     rng: random.Random,
     clock: Callable[[], datetime],
 ) -> Outcome:
-    """Never raises: a bad address, a refusal or a bug in one message is that row's outcome."""
+    """Raises only what stops the sender (``failures.stops_sender``); a bad address, a refusal
+    or a bug in one message is that row's outcome."""
     at = clock()
     tries = claim.attempts + 1
     message_id: str | None = None
@@ -45,6 +46,8 @@ async def deliver_one(
             raise PermanentDeliveryError(str(exc)) from exc
         reply = await transport.send_raw(sender, recipient, data)
     except Exception as exc:
+        if stops_sender(exc):  # a setting is wrong: the sender stops, the row stays pending
+            raise
         if not isinstance(exc, DeliveryError):  # a template bug must not stop the batch
             log.exception("delivery %s failed unexpectedly", claim.id)
         return outcome_for(

@@ -76,13 +76,17 @@ async def send_now(
 
 async def work(
     db: Database, settings: Settings, *, name: str | None, stop: asyncio.Event,
-    clock: Callable[[], datetime], rng: random.Random,
+    clock: Callable[[], datetime], rng: random.Random, wake: asyncio.Event | None = None,
+    digests: bool = True,
 ) -> Summary:
-    """Poll the ledger and send until ``stop`` is set; then finish and release claims."""
+    """Poll the ledger and send until ``stop`` is set; then finish and release claims.
+
+    ``wake`` ends an idle wait early (set when an account email was queued in this process).
+    """
     transport = make_transport(settings)
     try:
         sender = Sender(db, settings, transport, owner=owner_name(name), rng=rng, clock=clock)
-        return await sender.run(stop=stop, until_idle=False,
+        return await sender.run(stop=stop, until_idle=False, wake=wake, digests=digests,
                                 poll_seconds=settings.delivery_poll_seconds)
     finally:
         await transport.close()

@@ -15,7 +15,11 @@ Guarantees, and their price:
   reply, the server may well have queued the message; a duplicate digest is worse than a
   rare miss, so the row becomes ``ambiguous``, shows in ``newsletter status``, and only an
   operator's ``newsletter send --retry-ambiguous`` queues it again.
-* One address's failure never stops the batch: every error becomes that row's outcome.
+* One address's failure never stops the batch: every error becomes that row's outcome. A
+  configuration error (``failures.stops_sender``) stops the sender instead: its claims are
+  released untouched and :meth:`Sender.run` raises it.
+* Account emails (the outbox, :mod:`newsletter.delivery.ledger.outbox`) are claimed before
+  digests on every round, so a confirmation never waits behind an edition's backlog.
 """
 
 from __future__ import annotations
@@ -25,23 +29,27 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from newsletter.config import Settings
+from newsletter.delivery.failures import stops_sender
 from newsletter.delivery.ledger.claims import Claimed, Ledger
+from newsletter.delivery.ledger.outbox import AccountClaim, claim_account_emails
 from newsletter.delivery.ledger.outcomes import Outcome, record_outcomes
 from newsletter.delivery.ledger.recorder import Recorder
 from newsletter.delivery.messages.compose import Composer
 from newsletter.delivery.sending.deliver import deliver_one
+from newsletter.delivery.sending.transactional import deliver_account_email
 from newsletter.delivery.sending.transport import Transport
 from newsletter.store.database import Database
 from newsletter.store.models import DeliveryStatus
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Job = Claimed | AccountClaim
+CATCH_UP_PAUSE = 0.2  # seconds; bounds how late a confirmation email can be for it
 
 
 def utc_now() -> datetime:
@@ -87,6 +95,8 @@ class Sender:
         self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="ledger")
         self._unsent: list[int] = []
         self._last_extend = 0.0
+        self._fatal: BaseException | None = None
+        self._digests = True
 
     async def _db(self, function: Callable[..., T], *args: Any) -> T:
         """Database work runs on one thread of its own, so the event loop keeps sending."""
@@ -99,10 +109,17 @@ class Sender:
         stop: asyncio.Event | None = None,
         until_idle: bool = True,
         poll_seconds: float = 5.0,
+        wake: asyncio.Event | None = None,
+        digests: bool = True,
     ) -> Summary:
-        """Send until nothing is due (``until_idle``) or until ``stop`` is set."""
+        """Send until nothing is due (``until_idle``) or until ``stop`` is set.
+
+        ``wake`` cuts an idle wait short (the web app sets it when it queued an account
+        email); ``digests=False`` sends account emails only.
+        """
         stop = stop or asyncio.Event()
-        queue: asyncio.Queue[Claimed | None] = asyncio.Queue(self.settings.delivery_batch_size)
+        self._digests = digests
+        queue: asyncio.Queue[Job | None] = asyncio.Queue(self.settings.delivery_batch_size)
         recorder = Recorder(self._write, tick=self._extend_leases)
         flusher = asyncio.create_task(recorder.run())
         workers = [
@@ -110,7 +127,7 @@ class Sender:
             for _ in range(self.settings.smtp_pool_size)
         ]
         try:
-            await self._produce(queue, stop, edition_id, until_idle, poll_seconds)
+            await self._produce(queue, stop, edition_id, until_idle, poll_seconds, wake)
         finally:
             for _ in workers:
                 await queue.put(None)
@@ -119,43 +136,76 @@ class Sender:
             await flusher
             await self._db(self.ledger.release, self._unsent)
             self._db_thread.shutdown(wait=True)
+        if self._fatal is not None:
+            raise self._fatal
         return self.summary
 
     async def _produce(
-        self, queue: asyncio.Queue[Claimed | None], stop: asyncio.Event,
+        self, queue: asyncio.Queue[Job | None], stop: asyncio.Event,
         edition_id: int | None, until_idle: bool, poll_seconds: float,
+        wake: asyncio.Event | None = None,
     ) -> None:
         while not stop.is_set():
             claims = await self._db(self._claim, self.clock(), edition_id)
             if not claims:
                 if until_idle:
                     return
-                await _wait(stop, poll_seconds)
+                await _wait(stop, poll_seconds, wake)
                 continue
             for index, claim in enumerate(claims):
                 if stop.is_set():
                     self._unsent.extend(c.id for c in claims[index:])
                     return
                 await queue.put(claim)
+            if not until_idle and len(claims) < self.settings.delivery_batch_size:
+                # A short batch means we are caught up: gather a little before claiming again,
+                # or a stream of sign-ups (each waking us) turns into a claim per email.
+                await _wait(stop, CATCH_UP_PAUSE)
 
-    def _claim(self, now: datetime, edition_id: int | None) -> list[Claimed]:
-        """Runs on the database thread: reclaim the dead's rows, claim, fetch missing papers."""
+    def _claim(self, now: datetime, edition_id: int | None) -> list[Job]:
+        """Runs on the database thread: reclaim the dead's rows, claim account emails first,
+        then digests, and fetch the papers the digests need."""
         self.ledger.reclaim_expired(now)
-        claims, suppressed = self.ledger.claim(now, self.settings.delivery_batch_size, edition_id)
+        limit = self.settings.delivery_batch_size
+        jobs: list[Job] = []
+        if edition_id is None:
+            account, suppressed = claim_account_emails(
+                self.db, owner=self.ledger.owner, lease_seconds=self.ledger.lease.total_seconds(),
+                now=now, limit=limit,
+            )
+            self.summary.suppressed += suppressed
+            jobs.extend(account)
+        if not self._digests or len(jobs) >= limit:
+            return jobs
+        claims, suppressed = self.ledger.claim(now, limit - len(jobs), edition_id)
         self.summary.suppressed += suppressed
         self.composer.add_papers(self.ledger.papers(self.composer.missing_papers(claims)))
-        return claims
+        return [*jobs, *claims]
 
     async def _work(
-        self, queue: asyncio.Queue[Claimed | None], recorder: Recorder, stop: asyncio.Event
+        self, queue: asyncio.Queue[Job | None], recorder: Recorder, stop: asyncio.Event
     ) -> None:
         while (claim := await queue.get()) is not None:
             if stop.is_set():
                 self._unsent.append(claim.id)
                 continue
-            outcome = await deliver_one(
-                claim, self.composer, self.transport, self.settings, self.rng, self.clock
-            )
+            try:
+                if isinstance(claim, AccountClaim):
+                    outcome = await deliver_account_email(
+                        claim, self.transport, self.settings, self.rng, self.clock
+                    )
+                else:
+                    outcome = await deliver_one(
+                        claim, self.composer, self.transport, self.settings, self.rng, self.clock
+                    )
+            except Exception as exc:
+                if not stops_sender(exc):
+                    raise
+                log.error("sender stopped, fix the setting and start it again: %s", exc)
+                self._fatal = self._fatal or exc
+                self._unsent.append(claim.id)
+                stop.set()
+                continue
             self.summary.add(outcome)
             if self.on_outcome is not None:
                 self.on_outcome(outcome)
@@ -172,6 +222,14 @@ class Sender:
             await self._db(self.ledger.extend_leases, self.clock())
 
 
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
+async def _wait(stop: asyncio.Event, seconds: float, wake: asyncio.Event | None = None) -> None:
+    """Sleep ``seconds``, or less when ``stop`` or ``wake`` is set (``wake`` is then cleared)."""
+    events = [stop] if wake is None else [stop, wake]
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+    if wake is not None:
+        wake.clear()

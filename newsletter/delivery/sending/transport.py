@@ -29,6 +29,7 @@ def make_transport(settings: Settings, *, tls_context: ssl.SSLContext | None = N
     Must be called inside the event loop that will use it (the pool holds asyncio primitives).
     """
     from newsletter.delivery.messages.signing import Signer, SigningTransport
+    from newsletter.delivery.sending.connection import tls_context as default_tls_context
     from newsletter.delivery.sending.mailbox import Mailbox
     from newsletter.delivery.sending.pool import SmtpPool
 
@@ -43,7 +44,7 @@ def make_transport(settings: Settings, *, tls_context: ssl.SSLContext | None = N
             messages_per_connection=settings.smtp_messages_per_connection,
             timeout=settings.smtp_timeout,
             rate_limit=settings.smtp_rate_limit,
-            tls_context=tls_context,
+            tls_context=tls_context or default_tls_context(settings.smtp_ca_file),
         )
     if settings.dkim_private_key_path is not None:
         signer = Signer(

@@ -1,7 +1,7 @@
 """Double opt-in: the link in the email opens a page with one button; only the button confirms.
 
 Mail scanners fetch every link they see, so the GET must change nothing. The POST activates the
-subscription once (the confirm nonce rotates), sends the welcome email and shows a preview of
+subscription once (the confirm nonce rotates), queues the welcome email and shows a preview of
 the digest the person would have received today.
 """
 
@@ -14,10 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse
 
 from newsletter.scheduler.jobs import queue_first_digest
-from newsletter.store.models import Subscriber
 from newsletter.tokens import Purpose, make_token
 from newsletter.web.accounts import LinkError, confirm
-from newsletter.web.mail import send_welcome
 from newsletter.web.pages import PageError
 from newsletter.web.routes.common import guarded_form, link_problem, linked_subscriber, read_link
 from newsletter.web.state import Web, WebDep
@@ -41,7 +39,9 @@ async def confirm_post(request: Request, token: str, web: WebDep) -> HTMLRespons
         subscriber = await run_in_threadpool(confirm, web.db, claims, now=web.now())
     except LinkError as exc:
         raise PageError(link_problem(exc)) from None
-    web.spawn(_after_confirming(web, subscriber))
+    web.mail_queued()  # the welcome email, queued with the confirmation
+    if web.settings.development:
+        web.spawn(_first_digest_now(web, subscriber.id))
     preferences = make_token(web.settings, Purpose.PREFERENCES, subscriber)
     context = {
         "email": subscriber.email,
@@ -50,12 +50,6 @@ async def confirm_post(request: Request, token: str, web: WebDep) -> HTMLRespons
         "preferences_path": f"/preferences/{preferences}",
     }
     return web.pages.render(request, "confirmed.html", context)
-
-
-async def _after_confirming(web: Web, subscriber: Subscriber) -> None:
-    await send_welcome(web, subscriber)
-    if web.settings.development:
-        await _first_digest_now(web, subscriber.id)
 
 
 async def _first_digest_now(web: Web, subscriber_id: int) -> None:

@@ -27,7 +27,6 @@ from newsletter.web.examples import (
 )
 from newsletter.web.forms import TopicsForm, check_topics, form_for, read_topics_form, text
 from newsletter.web.forms import timezone_options as zones
-from newsletter.web.mail import send_preferences_changed
 from newsletter.web.pages import PageError, Problem
 from newsletter.web.preview import PREVIEW_HEADERS, preview_html
 from newsletter.web.routes.common import guarded_form, link_problem, linked_subscriber
@@ -84,10 +83,12 @@ async def preferences_save(request: Request, token: str, web: WebDep) -> HTMLRes
     if choices is None:
         return await _page(request, web, token, subscriber, form, status=400)
     try:
-        updated = await run_in_threadpool(save_preferences, web.db, subscriber.id, choices)
+        updated = await run_in_threadpool(
+            save_preferences, web.db, subscriber.id, choices, now=web.now()
+        )
     except LinkError as exc:
         raise PageError(link_problem(exc)) from None
-    web.spawn(send_preferences_changed(web, updated))
+    web.mail_queued()
     return await _page(request, web, token, updated, form_for(updated, web.catalog), saved=True)
 
 

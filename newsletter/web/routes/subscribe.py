@@ -2,7 +2,8 @@
 
 Whatever happens to a valid sign-up (new address, pending, already subscribed, throttled, a
 bot's honeypot), the answer is the same page with the same status, so nobody can use the form
-to learn who subscribes. The email, if any, leaves after the response.
+to learn who subscribes. The email, if any, is a ledger row committed with the sign-up, before
+the answer goes out; a sender delivers it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from newsletter.web.forms import (
     read_subscribe_form,
     timezone_options,
 )
-from newsletter.web.mail import send_notice
 from newsletter.web.pages import PageError, Problem
 from newsletter.web.routes.common import guarded_form
 from newsletter.web.security import client_address
@@ -64,11 +64,11 @@ async def subscribe(request: Request, web: WebDep) -> HTMLResponse:
     if choices is None or not email:
         context = await _home_context(web, form, autodetect=False)
         return web.pages.render(request, "index.html", context, status=400)
-    notice = await run_in_threadpool(
+    queued = await run_in_threadpool(
         request_subscription, web.db, web.settings, email, choices, now=web.now()
     )
-    if notice is not None:
-        web.spawn(send_notice(web, notice))
+    if queued is not None:
+        web.mail_queued()
     return _check_inbox(request, web, email)
 
 

@@ -171,6 +171,9 @@ async def test_ambiguous_is_not_resent_until_the_operator_asks(
     assert Ledger(db, owner="op", lease_seconds=60).requeue_ambiguous(NOW) == 1
     requeued, _ = await run_sender(settings)
     assert requeued.sent == 1 and statuses(db)["a@example.org"].status is S.SENT
+    # The retry carries the first attempt's Message-ID, so the receiver can drop it.
+    first, retry = smtp_server.messages_to("a@example.org")
+    assert first["Message-ID"] == retry["Message-ID"] == statuses(db)["a@example.org"].message_id
 
 
 async def test_stalled_and_dropped_links_are_retried(

@@ -12,7 +12,6 @@ from newsletter.config import Settings
 from newsletter.delivery.messages.message import MessageTemplate
 from newsletter.delivery.sending.mailbox import Mailbox
 from newsletter.delivery.sending.pool import SmtpPool
-from newsletter.delivery.sending.transactional import send_email
 from newsletter.delivery.sending.transport import make_transport
 from newsletter.errors import (
     AmbiguousDeliveryError,
@@ -20,7 +19,6 @@ from newsletter.errors import (
     TemporaryDeliveryError,
 )
 from newsletter.render import RenderedEmail
-from newsletter.render.contexts import confirm_context
 from tests.smtp_server import SmtpServer
 
 NOW = datetime(2024, 5, 1, 7, 0, tzinfo=UTC)
@@ -158,22 +156,6 @@ async def test_mailbox_writes_one_eml_per_message(
     files = sorted((tmp_path / "box").iterdir())
     assert len(files) == 3 and all(f.suffix == ".eml" for f in files)
     assert b"To: r0@example.org" in files[0].read_bytes()
-
-
-async def test_send_email_renders_sends_and_returns_message_id(
-    smtp_server: SmtpServer, make_settings: Callable[..., Settings]
-) -> None:
-    settings = make_settings(smtp_url=smtp_server.url, smtp_timeout=2)
-    transport = make_transport(settings)
-    smtp_server.fail_next("RCPT", "451 4.3.0 try again")
-    context = confirm_context(settings, email="new@example.org",
-                              confirm_url="https://x.test/confirm/abc", topics=["llm"])
-    message_id = await send_email(settings, transport, name="confirm", to="new@example.org",
-                                  context=context, now=NOW, retry_delays=(0.01,))
-    await transport.close()
-    [message] = smtp_server.messages_to("new@example.org")
-    assert message["Message-ID"] == message_id
-    assert "https://x.test/confirm/abc" in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
 
 async def test_relay_closing_after_n_messages_is_transparent(

@@ -1,0 +1,143 @@
+"""Account emails in the ledger: the durable outbox.
+
+The change that earns an email (a sign-up, a confirmation, new preferences) writes a
+``deliveries`` row with no edition in the *same transaction* (:func:`queue_account_email`), so a
+person told "check your inbox" always has a row that some sender will deliver, even if the
+process dies the next instant or the relay is down for hours. What is stored is only the kind
+of email: it is rendered when sent, from the subscriber as they are then. That keeps the
+sign-up transaction one short row (no template work on the request path), and signs the links
+at send time, so a confirm link is never stale and its 48-hour expiry starts when it is sent.
+
+Senders claim these rows before digests (:func:`claim_account_emails`), under the same lease,
+and their outcomes go through the same :func:`newsletter.delivery.failures.outcome_for` and
+:func:`newsletter.delivery.ledger.outcomes.record_outcomes`: same retries, the same ambiguity
+rule, the same hard-bounce counting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, exists, insert, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from newsletter.delivery.ledger.claims import TABLE, as_utc
+from newsletter.store.database import Database
+from newsletter.store.models import (
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Subscriber,
+    SubscriberStatus,
+)
+
+S = DeliveryStatus
+K = DeliveryKind
+# The emails a sign-up earns: one at a time per address, within the throttle interval.
+NOTICES = (K.CONFIRM, K.MANAGE)
+_IN_FLIGHT = (S.PENDING, S.SENDING)
+
+
+@dataclass(frozen=True)
+class AccountClaim:
+    """A claimed account email, with the subscriber it is rendered from (detached)."""
+
+    id: int
+    subscriber_id: int
+    kind: DeliveryKind
+    attempts: int
+    created_at: datetime
+    subscriber: Subscriber
+
+
+def queue_account_email(
+    session: Session, subscriber_id: int, kind: DeliveryKind, *, now: datetime
+) -> None:
+    """Add the email to the caller's transaction: it exists exactly when the change does.
+
+    A plain INSERT (no ORM object): it runs on the sign-up's hot path."""
+    session.execute(
+        insert(TABLE).values(
+            edition_id=None, subscriber_id=subscriber_id, kind=kind, status=S.PENDING,
+            paper_ids=[], reasons={}, attempts=0, next_attempt_at=now, created_at=now,
+        )
+    )
+
+
+def notice_holds_slot(session: Session, subscriber_id: int, *, since: datetime) -> bool:
+    """Whether a confirm/manage email still takes this address's throttle slot.
+
+    A slot is held by an email that will still go out (pending or being sent), or that was
+    sent after ``since`` (an ambiguous one counts as sent when it was tried: it has most likely
+    arrived). An email that failed does not hold it, so the person can simply ask again.
+    """
+    held = exists().where(
+        Delivery.subscriber_id == subscriber_id,
+        Delivery.edition_id.is_(None),
+        Delivery.kind.in_(NOTICES),
+        or_(Delivery.status.in_(_IN_FLIGHT),
+            (Delivery.status == S.SENT) & (Delivery.sent_at > since),
+            (Delivery.status == S.AMBIGUOUS) & (Delivery.last_attempt_at > since)),
+    )
+    return bool(session.scalar(select(held)))
+
+
+def throttle_cutoff(now: datetime, minutes: float) -> datetime:
+    return now - timedelta(minutes=minutes)
+
+
+def claim_account_emails(
+    db: Database, *, owner: str, lease_seconds: float, now: datetime, limit: int
+) -> tuple[list[AccountClaim], int]:
+    """Lease due account emails (oldest first); those no longer wanted become suppressed.
+
+    A confirm email is not wanted once the address is confirmed; the others only go to active
+    subscribers. Returns the claims and how many rows were suppressed.
+    """
+    pick = (
+        select(Delivery.id)
+        .where(Delivery.edition_id.is_(None), Delivery.status == S.PENDING,
+               Delivery.next_attempt_at <= now)
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    with db.session() as session:
+        ids = session.scalars(
+            update(Delivery)
+            .where(Delivery.id.in_(pick.scalar_subquery()))
+            .values(status=S.SENDING, lease_owner=owner,
+                    lease_expires_at=now + timedelta(seconds=lease_seconds))
+            .returning(Delivery.id),
+            execution_options={"synchronize_session": False},
+        ).all()
+        if not ids:
+            return [], 0
+        rows = session.execute(
+            select(Delivery, Subscriber)
+            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(Delivery.id.in_(ids))
+            .options(selectinload(Subscriber.topics))
+            .order_by(Delivery.id)
+        ).all()
+        claimed, gone = [], []
+        for delivery, subscriber in rows:
+            active = subscriber.status is SubscriberStatus.ACTIVE
+            if active == (delivery.kind is K.CONFIRM):
+                gone.append({"b_id": delivery.id,
+                             "b_reply": f"not sent: subscriber is {subscriber.status}"})
+                continue
+            claimed.append(AccountClaim(
+                delivery.id, delivery.subscriber_id, delivery.kind, delivery.attempts,
+                as_utc(delivery.created_at), subscriber,
+            ))
+        if gone:
+            session.execute(
+                update(TABLE).where(TABLE.c.id == bindparam("b_id")).values(
+                    status=S.SUPPRESSED, last_reply=bindparam("b_reply"),
+                    lease_owner=None, lease_expires_at=None, last_attempt_at=now),
+                gone,
+            )
+        session.expunge_all()
+        return claimed, len(gone)
