@@ -41,6 +41,7 @@ SIGNED_HEADERS = (
 OVERSIGNED = (b"from",)
 
 _WSP_RUN = re.compile(rb"\t[ \t]*| [ \t]+")  # runs of 2+, or a tab: one SP each
+_HEADER_WSP = re.compile(rb"[ \t]+")
 _UNFOLD = re.compile(rb"\r\n(?=[ \t])")
 _FIELD_NAME = re.compile(rb"[!-9;-~]+")
 
@@ -49,8 +50,9 @@ def canonical_body(body: bytes) -> bytes:
     """RFC 6376 3.4.4 relaxed body: runs of WSP become one SP, none at line ends, no trailing
     empty lines; a non-empty body ends with one CRLF.
 
-    Quoted-printable bodies seldom hold runs of blanks, so the substitutions are skipped when a
-    byte search (C speed) shows there is nothing to change.
+    Quoted-printable bodies seldom hold tabs or blanks at line ends, so those steps are skipped
+    when a byte search (C speed) finds nothing to change; runs of blanks (HTML indentation)
+    are matched two or more at a time, never one single space after another.
     """
     if b"\t" in body or b"  " in body:
         body = _WSP_RUN.sub(b" ", body)
@@ -66,7 +68,7 @@ def canonical_header(field: bytes) -> bytes:
     """RFC 6376 3.4.2 relaxed header: lowercase name, unfolded, WSP runs as one SP, no WSP
     around the colon or at the end; CRLF-terminated."""
     name, _, value = field.partition(b":")
-    value = _WSP_RUN.sub(b" ", _UNFOLD.sub(b"", value)).strip(b" \r\n")
+    value = _HEADER_WSP.sub(b" ", _UNFOLD.sub(b"", value)).strip(b" \r\n")
     return name.strip(b" \t").lower() + b":" + value + b"\r\n"
 
 

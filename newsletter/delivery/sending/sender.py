@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,14 +35,16 @@ from newsletter.config import Settings
 from newsletter.delivery.ledger.claims import Claimed, Ledger
 from newsletter.delivery.ledger.outcomes import Outcome, record_outcomes
 from newsletter.delivery.ledger.recorder import Recorder
-from newsletter.delivery.messages.compose import Composer
+from newsletter.delivery.messages.signing import SigningTransport
 from newsletter.delivery.sending.deliver import deliver_one
+from newsletter.delivery.sending.preparing import CHUNK, Prepared, Preparer
 from newsletter.delivery.sending.transport import Transport
 from newsletter.store.database import Database
 from newsletter.store.models import DeliveryStatus
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Job = tuple[Claimed, Prepared]
 
 
 def utc_now() -> datetime:
@@ -78,11 +81,15 @@ class Sender:
         rng: random.Random,
         clock: Callable[[], datetime] = utc_now,
         on_outcome: Callable[[Outcome], None] | None = None,
+        compose_in_child: bool | None = None,
     ) -> None:
         self.db, self.settings, self.transport = db, settings, transport
         self.rng, self.clock, self.on_outcome = rng, clock, on_outcome
         self.ledger = Ledger(db, owner=owner, lease_seconds=settings.delivery_lease_seconds)
-        self.composer = Composer(settings)
+        if isinstance(transport, SigningTransport):  # digests are signed where they are composed
+            self.transport = transport.inner
+        self.separate = (os.cpu_count() or 1) > 1 if compose_in_child is None else compose_in_child
+        self.renders = 0
         self.summary = Summary()
         self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="ledger")
         self._unsent: list[int] = []
@@ -102,7 +109,8 @@ class Sender:
     ) -> Summary:
         """Send until nothing is due (``until_idle``) or until ``stop`` is set."""
         stop = stop or asyncio.Event()
-        queue: asyncio.Queue[Claimed | None] = asyncio.Queue(self.settings.delivery_batch_size)
+        queue: asyncio.Queue[Job | None] = asyncio.Queue(self.settings.delivery_batch_size)
+        preparer = Preparer(self.settings, self.db.url, separate=self.separate)
         recorder = Recorder(self._write, tick=self._extend_leases)
         flusher = asyncio.create_task(recorder.run())
         workers = [
@@ -110,7 +118,7 @@ class Sender:
             for _ in range(self.settings.smtp_pool_size)
         ]
         try:
-            await self._produce(queue, stop, edition_id, until_idle, poll_seconds)
+            await self._produce(queue, preparer, stop, edition_id, until_idle, poll_seconds)
         finally:
             for _ in workers:
                 await queue.put(None)
@@ -119,12 +127,15 @@ class Sender:
             await flusher
             await self._db(self.ledger.release, self._unsent)
             self._db_thread.shutdown(wait=True)
+            preparer.close()
         return self.summary
 
     async def _produce(
-        self, queue: asyncio.Queue[Claimed | None], stop: asyncio.Event,
+        self, queue: asyncio.Queue[Job | None], preparer: Preparer, stop: asyncio.Event,
         edition_id: int | None, until_idle: bool, poll_seconds: float,
     ) -> None:
+        """Claim a batch, have it composed a chunk at a time (the next chunk is composed while
+        this one is being sent), queue each message for the SMTP tasks."""
         while not stop.is_set():
             claims = await self._db(self._claim, self.clock(), edition_id)
             if not claims:
@@ -132,29 +143,37 @@ class Sender:
                     return
                 await _wait(stop, poll_seconds)
                 continue
-            for index, claim in enumerate(claims):
-                if stop.is_set():
-                    self._unsent.extend(c.id for c in claims[index:])
-                    return
-                await queue.put(claim)
+            for start in range(0, len(claims), CHUNK):
+                chunk = claims[start : start + CHUNK]
+                try:
+                    prepared = await preparer.prepare(chunk, self.clock())
+                except BaseException:
+                    self._unsent.extend(c.id for c in claims[start:])
+                    raise
+                self.renders = preparer.renders
+                for index, claim in enumerate(chunk):
+                    if stop.is_set():
+                        self._unsent.extend(c.id for c in claims[start + index :])
+                        return
+                    await queue.put((claim, prepared))
 
     def _claim(self, now: datetime, edition_id: int | None) -> list[Claimed]:
-        """Runs on the database thread: reclaim the dead's rows, claim, fetch missing papers."""
+        """Runs on the database thread: reclaim the dead's rows, then claim."""
         self.ledger.reclaim_expired(now)
         claims, suppressed = self.ledger.claim(now, self.settings.delivery_batch_size, edition_id)
         self.summary.suppressed += suppressed
-        self.composer.add_papers(self.ledger.papers(self.composer.missing_papers(claims)))
         return claims
 
     async def _work(
-        self, queue: asyncio.Queue[Claimed | None], recorder: Recorder, stop: asyncio.Event
+        self, queue: asyncio.Queue[Job | None], recorder: Recorder, stop: asyncio.Event
     ) -> None:
-        while (claim := await queue.get()) is not None:
+        while (job := await queue.get()) is not None:
+            claim, prepared = job
             if stop.is_set():
                 self._unsent.append(claim.id)
                 continue
             outcome = await deliver_one(
-                claim, self.composer, self.transport, self.settings, self.rng, self.clock
+                claim, prepared, self.transport, self.settings, self.rng, self.clock
             )
             self.summary.add(outcome)
             if self.on_outcome is not None:

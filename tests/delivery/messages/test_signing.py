@@ -96,7 +96,7 @@ async def test_sent_digests_verify_with_dkimpy_and_mail_dkim(
         add_subscriber(db, f"{name}@example.org")
     build_edition(db, settings, frequency=Frequency.DAILY, issue_date=date(2024, 5, 1), now=NOW)
     summary, sender = await run_sender(settings)
-    assert summary.sent == 3 and sender.composer.renders == 1  # one digest, three recipients
+    assert summary.sent == 3 and sender.renders == 1  # one digest, three recipients
     received = smtp_server.received
     links = set()
     for item in received:

@@ -61,7 +61,7 @@ async def test_edition_arrives_complete_and_correct(
     build(db, settings)
     summary, sender = await run_sender(settings)
     assert (summary.sent, summary.failed) == (6, 0)
-    assert sender.composer.renders == 2  # one render per distinct digest, not per subscriber
+    assert sender.renders == 2  # one render per distinct digest, not per subscriber
     received = smtp_server.received
     assert sorted(r.rcpt_tos[0] for r in received) == [f"s{n}@example.org" for n in range(6)]
     rows = statuses(db)
@@ -243,8 +243,15 @@ async def test_graceful_stop_finishes_in_flight_and_releases_claims(
     add_many(db, 60)
     build(db, settings)
     stop = asyncio.Event()
-    asyncio.get_running_loop().call_later(0.4, stop.set)
+
+    async def stop_midway() -> None:
+        while len(smtp_server.received) < 10:
+            await asyncio.sleep(0.01)
+        stop.set()
+
+    stopping = asyncio.create_task(stop_midway())
     stopped, _ = await run_sender(settings, stop=stop, until_idle=False)
+    await stopping
     assert 0 < stopped.sent < 60
     rows = statuses(db)
     assert Counter(r.status for r in rows.values()) == {S.SENT: stopped.sent,
