@@ -1,5 +1,11 @@
 """The sending loop: claim from the ledger, compose, send through the pool, record outcomes.
 
+Three workers share the job so that the event loop only speaks SMTP: the ledger's statements
+run on a thread of their own (psycopg and sqlite3 release the GIL while they wait), and
+digests are composed and DKIM-signed in a child process (:mod:`.preparing`) a chunk ahead of
+the sends, on another core. One sender is still one event loop; ``newsletter worker
+--processes N`` runs several (:mod:`.supervisor`).
+
 Guarantees, and their price:
 
 * Nothing is lost. A row leaves ``pending``/``sending`` only when its outcome is committed;
@@ -16,6 +22,8 @@ Guarantees, and their price:
   rare miss, so the row becomes ``ambiguous``, shows in ``newsletter status``, and only an
   operator's ``newsletter send --retry-ambiguous`` queues it again.
 * One address's failure never stops the batch: every error becomes that row's outcome.
+* Composing ahead changes none of this: a message composed but not yet handed to the server
+  was not sent, and its row is released (graceful stop) or reclaimed (kill) like any other.
 """
 
 from __future__ import annotations

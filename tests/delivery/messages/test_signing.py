@@ -101,6 +101,7 @@ async def test_sent_digests_verify_with_dkimpy_and_mail_dkim(
     links = set()
     for item in received:
         raw = item.raw
+        assert raw.count(b"DKIM-Signature:") == 1  # signed once, where it was composed
         tags = signed_header(raw)
         assert (tags["a"], tags["c"], tags["d"], tags["s"]) == (
             "rsa-sha256", "relaxed/relaxed", DOMAIN, SELECTOR)

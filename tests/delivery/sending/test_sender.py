@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -13,6 +14,8 @@ from sqlalchemy import select, update
 from newsletter.config import Settings
 from newsletter.delivery.editions.build import build_edition
 from newsletter.delivery.ledger.claims import Ledger
+from newsletter.delivery.sending.sender import Sender
+from newsletter.delivery.sending.transport import make_transport
 from newsletter.store.database import Database
 from newsletter.store.models import (
     Delivery,
@@ -260,3 +263,24 @@ async def test_graceful_stop_finishes_in_flight_and_releases_claims(
     rest, _ = await run_sender(smtp_settings())
     assert rest.sent == 60 - stopped.sent
     assert len(smtp_server.received) == 60  # not one duplicate
+
+
+async def test_composing_in_process_sends_the_same(
+    db: Database, smtp_server: SmtpServer, smtp_settings: Callable[..., Settings],
+) -> None:
+    """One core, no child process: the same claims, messages and outcomes."""
+    settings = smtp_settings()
+    add_papers(db)
+    for n in range(4):
+        add_subscriber(db, f"s{n}@example.org")
+    build(db, settings)
+    transport = make_transport(settings)
+    sender = Sender(db, settings, transport, owner="one-core", rng=random.Random(1),
+                    clock=lambda: NOW, compose_in_child=False)
+    try:
+        summary = await sender.run()
+    finally:
+        await transport.close()
+    assert (summary.sent, sender.renders) == (4, 1)
+    assert {r.rcpt_tos[0] for r in smtp_server.received} == {f"s{n}@example.org" for n in range(4)}
+    assert all(row.status is S.SENT for row in statuses(db).values())
