@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -59,8 +60,9 @@ class Workshop:
         )
 
     def prepare(self, claims: Sequence[Claimed], now: datetime) -> tuple[dict[int, Result], int]:
-        """Each claim's message (signed when keyed), and how many digests were rendered."""
+        """Each claim's message (signed when keyed), and how many digests this rendered."""
         composer = self.composer
+        renders = composer.renders
         composer.add_papers(self.ledger.papers(composer.missing_papers(claims)))
         results: dict[int, Result] = {}
         for claim in claims:
@@ -76,7 +78,7 @@ class Workshop:
             except Exception as exc:  # a template bug: that row is retried, the rest go on
                 log.exception("composing delivery %s failed", claim.id)
                 results[claim.id] = ("error", repr(exc))
-        return results, composer.renders
+        return results, composer.renders - renders
 
 
 _workshop: Workshop | None = None
@@ -113,21 +115,32 @@ class Prepared:
         raise RuntimeError(f"composing failed: {value}")
 
 
-class Preparer:
-    """Messages for chunks of claims, from a child process (``separate``) or in-process (one
-    core, no extra process)."""
+def default_composers(settings: Settings) -> int:
+    """Child processes composing for one sender: none on one core; one on more, two when
+    signing (the RSA step is per message and spreads over cores, while a digest rendered in
+    two children is rendered twice, so unsigned mail does better with one)."""
+    if (os.cpu_count() or 1) < 2:
+        return 0
+    return 2 if settings.dkim_private_key_path is not None else 1
 
-    def __init__(self, settings: Settings, database_url: str, *, separate: bool) -> None:
+
+class Preparer:
+    """Messages for chunks of claims, from ``children`` processes, or in-process when 0 (one
+    core, no extra process). ``width`` chunks may be composed at once."""
+
+    def __init__(self, settings: Settings, database_url: str, *, children: int) -> None:
         self.renders = 0
+        self.width = max(children, 1)
         self._local: Workshop | None = None
         self._pool: ProcessPoolExecutor | None = None
-        if not separate:
+        if children <= 0:
             self._local = Workshop(settings, database_url)
             return
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])
         self._pool = ProcessPoolExecutor(
-            1, mp_context=context, initializer=_start_child, initargs=(settings, database_url)
+            children, mp_context=context, initializer=_start_child,
+            initargs=(settings, database_url),
         )
 
     async def prepare(self, claims: Sequence[Claimed], now: datetime) -> Prepared:
@@ -139,7 +152,7 @@ class Preparer:
             results, renders = await loop.run_in_executor(
                 self._pool, _prepare_in_child, list(claims), now
             )
-        self.renders = renders
+        self.renders += renders
         return Prepared(results)
 
     def close(self) -> None:

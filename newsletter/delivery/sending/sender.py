@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
@@ -45,7 +45,7 @@ from newsletter.delivery.ledger.outcomes import Outcome, record_outcomes
 from newsletter.delivery.ledger.recorder import Recorder
 from newsletter.delivery.messages.signing import SigningTransport
 from newsletter.delivery.sending.deliver import deliver_one
-from newsletter.delivery.sending.preparing import CHUNK, Prepared, Preparer
+from newsletter.delivery.sending.preparing import CHUNK, Prepared, Preparer, default_composers
 from newsletter.delivery.sending.transport import Transport
 from newsletter.store.database import Database
 from newsletter.store.models import DeliveryStatus
@@ -89,18 +89,19 @@ class Sender:
         rng: random.Random,
         clock: Callable[[], datetime] = utc_now,
         on_outcome: Callable[[Outcome], None] | None = None,
-        compose_in_child: bool | None = None,
+        composers: int | None = None,
     ) -> None:
         self.db, self.settings, self.transport = db, settings, transport
         self.rng, self.clock, self.on_outcome = rng, clock, on_outcome
         self.ledger = Ledger(db, owner=owner, lease_seconds=settings.delivery_lease_seconds)
         if isinstance(transport, SigningTransport):  # digests are signed where they are composed
             self.transport = transport.inner
-        self.separate = (os.cpu_count() or 1) > 1 if compose_in_child is None else compose_in_child
+        self.composers = default_composers(settings) if composers is None else composers
         self.renders = 0
         self.summary = Summary()
         self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="ledger")
         self._unsent: list[int] = []
+        self._queued = 0
         self._last_extend = 0.0
 
     async def _db(self, function: Callable[..., T], *args: Any) -> T:
@@ -118,7 +119,7 @@ class Sender:
         """Send until nothing is due (``until_idle``) or until ``stop`` is set."""
         stop = stop or asyncio.Event()
         queue: asyncio.Queue[Job | None] = asyncio.Queue(self.settings.delivery_batch_size)
-        preparer = Preparer(self.settings, self.db.url, separate=self.separate)
+        preparer = Preparer(self.settings, self.db.url, children=self.composers)
         recorder = Recorder(self._write, tick=self._extend_leases)
         flusher = asyncio.create_task(recorder.run())
         workers = [
@@ -151,19 +152,38 @@ class Sender:
                     return
                 await _wait(stop, poll_seconds)
                 continue
-            for start in range(0, len(claims), CHUNK):
-                chunk = claims[start : start + CHUNK]
-                try:
-                    prepared = await preparer.prepare(chunk, self.clock())
-                except BaseException:
-                    self._unsent.extend(c.id for c in claims[start:])
-                    raise
+            try:
+                finished = await self._queue_batch(claims, queue, preparer, stop)
+            finally:  # stopped, or the composing process failed: hand back what is left
+                self._unsent.extend(c.id for c in claims[self._queued :])
+            if not finished:
+                return
+
+    async def _queue_batch(
+        self, claims: list[Claimed], queue: asyncio.Queue[Job | None], preparer: Preparer,
+        stop: asyncio.Event,
+    ) -> bool:
+        """Queue the batch's messages in claim order, up to ``preparer.width`` chunks being
+        composed at once; False when stopped part-way. ``self._queued`` counts what went in."""
+        chunks = [claims[start : start + CHUNK] for start in range(0, len(claims), CHUNK)]
+        ahead: deque[asyncio.Task[Prepared]] = deque()
+        self._queued = 0
+        try:
+            for index, chunk in enumerate(chunks):
+                while len(ahead) < preparer.width and index + len(ahead) < len(chunks):
+                    following = chunks[index + len(ahead)]
+                    ahead.append(asyncio.ensure_future(preparer.prepare(following, self.clock())))
+                prepared = await ahead.popleft()
                 self.renders = preparer.renders
-                for index, claim in enumerate(chunk):
+                for claim in chunk:
                     if stop.is_set():
-                        self._unsent.extend(c.id for c in claims[start + index :])
-                        return
+                        return False
                     await queue.put((claim, prepared))
+                    self._queued += 1
+            return True
+        finally:
+            for task in ahead:
+                task.cancel()
 
     def _claim(self, now: datetime, edition_id: int | None) -> list[Claimed]:
         """Runs on the database thread: reclaim the dead's rows, then claim."""

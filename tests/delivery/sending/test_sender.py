@@ -276,7 +276,7 @@ async def test_composing_in_process_sends_the_same(
     build(db, settings)
     transport = make_transport(settings)
     sender = Sender(db, settings, transport, owner="one-core", rng=random.Random(1),
-                    clock=lambda: NOW, compose_in_child=False)
+                    clock=lambda: NOW, composers=0)
     try:
         summary = await sender.run()
     finally:
