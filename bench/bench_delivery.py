@@ -232,7 +232,7 @@ def workers(db: Database, env: dict[str, str], processes: int, total: int, folde
         env=env, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
-        time.sleep(2.5 + processes)  # imports and first (empty) claims
+        time.sleep(4 + 2 * processes)  # imports, composing processes, first (empty) claims
         if supervisor.poll() is not None:
             raise RuntimeError(supervisor.communicate()[0].decode())
         started = time.perf_counter()

@@ -91,6 +91,10 @@ def _start_child(settings: Settings, database_url: str) -> None:
     _workshop = Workshop(settings, database_url)
 
 
+def _ready() -> bool:
+    return _workshop is not None
+
+
 def _prepare_in_child(
     claims: Sequence[Claimed], now: datetime
 ) -> tuple[dict[int, Result], int]:
@@ -142,6 +146,8 @@ class Preparer:
             children, mp_context=context, initializer=_start_child,
             initargs=(settings, database_url),
         )
+        for _ in range(children):  # start them now, while the first claim is being made
+            self._pool.submit(_ready)
 
     async def prepare(self, claims: Sequence[Claimed], now: datetime) -> Prepared:
         if self._local is not None:
