@@ -44,18 +44,30 @@ _WSP_RUN = re.compile(rb"\t[ \t]*| [ \t]+")  # runs of 2+, or a tab: one SP each
 _HEADER_WSP = re.compile(rb"[ \t]+")
 _UNFOLD = re.compile(rb"\r\n(?=[ \t])")
 _FIELD_NAME = re.compile(rb"[!-9;-~]+")
+LINE_CACHE_SIZE = 100_000
+_LINES: dict[bytes, bytes] = {}
 
 
 def canonical_body(body: bytes) -> bytes:
     """RFC 6376 3.4.4 relaxed body: runs of WSP become one SP, none at line ends, no trailing
     empty lines; a non-empty body ends with one CRLF.
 
-    Quoted-printable bodies seldom hold tabs or blanks at line ends, so those steps are skipped
-    when a byte search (C speed) finds nothing to change; runs of blanks (HTML indentation)
-    are matched two or more at a time, never one single space after another.
+    An indented HTML part holds hundreds of runs of blanks, and a regular expression over the
+    whole body cost about as much as the RSA signature. Nearly every line of a digest recurs
+    in the next message (only the recipient's address and links differ), so lines are
+    canonicalized once and looked up after that.
     """
     if b"\t" in body or b"  " in body:
-        body = _WSP_RUN.sub(b" ", body)
+        cache = _LINES
+        if len(cache) > LINE_CACHE_SIZE:
+            cache.clear()
+        out = []
+        for line in body.split(b"\r\n"):
+            canonical = cache.get(line)
+            if canonical is None:
+                canonical = cache[line] = _WSP_RUN.sub(b" ", line)
+            out.append(canonical)
+        body = b"\r\n".join(out)
     if b" \r\n" in body:
         body = body.replace(b" \r\n", b"\r\n")
     body = body.rstrip(b"\r\n")
