@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import select
 
-from newsletter.cli.context import console, database, fail, now, settings
+from newsletter.cli.context import console, database, errors, fail, now, settings
 from newsletter.delivery.ledger.status import COLUMNS, edition_status
 from newsletter.delivery.messages.message import validate_address
 from newsletter.delivery.sending import runs
@@ -88,8 +88,22 @@ def send(
     _print_summary(summary)
 
 
-def worker(name: str = typer.Option(None, "--id", help="A name for this worker's leases.")) -> None:
+def worker(
+    name: str = typer.Option(None, "--id", help="A name for this worker's leases."),
+    processes: int = typer.Option(
+        1, "--processes", min=1, max=64, help="Sender processes (one per core is a good start)."
+    ),
+) -> None:
     """Send due deliveries until stopped; SIGTERM/SIGINT finish in-flight mail and release."""
+    if processes > 1:
+        from newsletter.delivery.sending.supervisor import child_command, supervise
+
+        settings()  # a bad setting fails here once, not in every child
+        commands = [child_command(["worker", "--id", f"{name or 'p'}{n + 1}"])
+                    for n in range(processes)]
+        code = supervise(commands, report=lambda line: errors.print(line, highlight=False))
+        console.print(f"workers stopped ({processes} processes)")
+        raise typer.Exit(code)
     db, config = database(), settings()
 
     async def main() -> Summary:

@@ -14,7 +14,8 @@ from newsletter.config import Settings
 from newsletter.delivery.failures import outcome_for, stops_sender
 from newsletter.delivery.ledger.claims import Claimed
 from newsletter.delivery.ledger.outcomes import Outcome
-from newsletter.delivery.messages.compose import Composer, NothingToSend
+from newsletter.delivery.messages.compose import NothingToSend
+from newsletter.delivery.sending.preparing import Composes
 from newsletter.delivery.sending.transport import Transport
 from newsletter.errors import DeliveryError, InvalidInput, PermanentDeliveryError
 from newsletter.store.models import DeliveryStatus
@@ -25,7 +26,7 @@ S = DeliveryStatus
 
 async def deliver_one(
     claim: Claimed,
-    composer: Composer,
+    composer: Composes,
     transport: Transport,
     settings: Settings,
     rng: random.Random,

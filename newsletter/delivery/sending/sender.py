@@ -1,5 +1,11 @@
 """The sending loop: claim from the ledger, compose, send through the pool, record outcomes.
 
+Three workers share the job so that the event loop only speaks SMTP: the ledger's statements
+run on a thread of their own (psycopg and sqlite3 release the GIL while they wait), and
+digests are composed and DKIM-signed in a child process (:mod:`.preparing`) a chunk ahead of
+the sends, on another core. One sender is still one event loop; ``newsletter worker
+--processes N`` runs several (:mod:`.supervisor`).
+
 Guarantees, and their price:
 
 * Nothing is lost. A row leaves ``pending``/``sending`` only when its outcome is committed;
@@ -19,7 +25,10 @@ Guarantees, and their price:
   configuration error (``failures.stops_sender``) stops the sender instead: its claims are
   released untouched and :meth:`Sender.run` raises it.
 * Account emails (the outbox, :mod:`newsletter.delivery.ledger.outbox`) are claimed before
-  digests on every round, so a confirmation never waits behind an edition's backlog.
+  digests on every round, so a confirmation never waits behind an edition's backlog. They are
+  few and small, so they are composed (and signed) in this process.
+* Composing ahead changes none of this: a message composed but not yet handed to the server
+  was not sent, and its row is released (graceful stop) or reclaimed (kill) like any other.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,8 +49,9 @@ from newsletter.delivery.ledger.claims import Claimed, Ledger
 from newsletter.delivery.ledger.outbox import AccountClaim, claim_account_emails
 from newsletter.delivery.ledger.outcomes import Outcome, record_outcomes
 from newsletter.delivery.ledger.recorder import Recorder
-from newsletter.delivery.messages.compose import Composer
+from newsletter.delivery.messages.signing import SigningTransport
 from newsletter.delivery.sending.deliver import deliver_one
+from newsletter.delivery.sending.preparing import CHUNK, Prepared, Preparer, default_composers
 from newsletter.delivery.sending.transactional import deliver_account_email
 from newsletter.delivery.sending.transport import Transport
 from newsletter.store.database import Database
@@ -48,7 +59,7 @@ from newsletter.store.models import DeliveryStatus
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Job = Claimed | AccountClaim
+Job = tuple[Claimed, Prepared] | AccountClaim
 CATCH_UP_PAUSE = 0.2  # seconds; bounds how late a confirmation email can be for it
 
 
@@ -86,14 +97,22 @@ class Sender:
         rng: random.Random,
         clock: Callable[[], datetime] = utc_now,
         on_outcome: Callable[[Outcome], None] | None = None,
+        composers: int | None = None,
     ) -> None:
         self.db, self.settings, self.transport = db, settings, transport
         self.rng, self.clock, self.on_outcome = rng, clock, on_outcome
         self.ledger = Ledger(db, owner=owner, lease_seconds=settings.delivery_lease_seconds)
-        self.composer = Composer(settings)
+        # Account emails are composed here and signed by the transport as given; digests are
+        # signed where they are composed, so they go out through the bare transport.
+        self.account_transport = transport
+        if isinstance(transport, SigningTransport):
+            self.transport = transport.inner
+        self.composers = default_composers(settings) if composers is None else composers
+        self.renders = 0
         self.summary = Summary()
         self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="ledger")
         self._unsent: list[int] = []
+        self._queued = 0
         self._last_extend = 0.0
         self._fatal: BaseException | None = None
         self._digests = True
@@ -120,6 +139,8 @@ class Sender:
         stop = stop or asyncio.Event()
         self._digests = digests
         queue: asyncio.Queue[Job | None] = asyncio.Queue(self.settings.delivery_batch_size)
+        # An account-email-only sender composes in-process: no child for a few small emails.
+        preparer = Preparer(self.settings, self.db.url, children=self.composers if digests else 0)
         recorder = Recorder(self._write, tick=self._extend_leases)
         flusher = asyncio.create_task(recorder.run())
         workers = [
@@ -127,7 +148,7 @@ class Sender:
             for _ in range(self.settings.smtp_pool_size)
         ]
         try:
-            await self._produce(queue, stop, edition_id, until_idle, poll_seconds, wake)
+            await self._produce(queue, preparer, stop, edition_id, until_idle, poll_seconds, wake)
         finally:
             for _ in workers:
                 await queue.put(None)
@@ -136,67 +157,106 @@ class Sender:
             await flusher
             await self._db(self.ledger.release, self._unsent)
             self._db_thread.shutdown(wait=True)
+            preparer.close()
         if self._fatal is not None:
             raise self._fatal
         return self.summary
 
     async def _produce(
-        self, queue: asyncio.Queue[Job | None], stop: asyncio.Event,
+        self, queue: asyncio.Queue[Job | None], preparer: Preparer, stop: asyncio.Event,
         edition_id: int | None, until_idle: bool, poll_seconds: float,
         wake: asyncio.Event | None = None,
     ) -> None:
+        """Claim a batch: account emails go straight to the SMTP tasks; digests are composed a
+        chunk at a time (the next chunk is composed while this one is being sent)."""
         while not stop.is_set():
-            claims = await self._db(self._claim, self.clock(), edition_id)
-            if not claims:
+            accounts, claims = await self._db(self._claim, self.clock(), edition_id)
+            if not accounts and not claims:
                 if until_idle:
                     return
                 await _wait(stop, poll_seconds, wake)
                 continue
-            for index, claim in enumerate(claims):
+            for index, account in enumerate(accounts):
                 if stop.is_set():
-                    self._unsent.extend(c.id for c in claims[index:])
+                    self._unsent.extend(a.id for a in accounts[index:])
+                    self._unsent.extend(c.id for c in claims)
                     return
-                await queue.put(claim)
-            if not until_idle and len(claims) < self.settings.delivery_batch_size:
+                await queue.put(account)
+            self._queued = 0
+            try:
+                finished = await self._queue_batch(claims, queue, preparer, stop)
+            finally:  # stopped, or the composing process failed: hand back what is left
+                self._unsent.extend(c.id for c in claims[self._queued :])
+            if not finished:
+                return
+            caught_up = len(accounts) + len(claims) < self.settings.delivery_batch_size
+            if not until_idle and caught_up:
                 # A short batch means we are caught up: gather a little before claiming again,
                 # or a stream of sign-ups (each waking us) turns into a claim per email.
                 await _wait(stop, CATCH_UP_PAUSE)
 
-    def _claim(self, now: datetime, edition_id: int | None) -> list[Job]:
+    async def _queue_batch(
+        self, claims: list[Claimed], queue: asyncio.Queue[Job | None], preparer: Preparer,
+        stop: asyncio.Event,
+    ) -> bool:
+        """Queue the batch's messages in claim order, up to ``preparer.width`` chunks being
+        composed at once; False when stopped part-way. ``self._queued`` counts what went in."""
+        chunks = [claims[start : start + CHUNK] for start in range(0, len(claims), CHUNK)]
+        ahead: deque[asyncio.Task[Prepared]] = deque()
+        self._queued = 0
+        try:
+            for index, chunk in enumerate(chunks):
+                while len(ahead) < preparer.width and index + len(ahead) < len(chunks):
+                    following = chunks[index + len(ahead)]
+                    ahead.append(asyncio.ensure_future(preparer.prepare(following, self.clock())))
+                prepared = await ahead.popleft()
+                self.renders = preparer.renders
+                for claim in chunk:
+                    if stop.is_set():
+                        return False
+                    await queue.put((claim, prepared))
+                    self._queued += 1
+            return True
+        finally:
+            for task in ahead:
+                task.cancel()
+
+    def _claim(
+        self, now: datetime, edition_id: int | None
+    ) -> tuple[list[AccountClaim], list[Claimed]]:
         """Runs on the database thread: reclaim the dead's rows, claim account emails first,
-        then digests, and fetch the papers the digests need."""
+        then digests."""
         self.ledger.reclaim_expired(now)
         limit = self.settings.delivery_batch_size
-        jobs: list[Job] = []
+        accounts: list[AccountClaim] = []
         if edition_id is None:
-            account, suppressed = claim_account_emails(
+            accounts, suppressed = claim_account_emails(
                 self.db, owner=self.ledger.owner, lease_seconds=self.ledger.lease.total_seconds(),
                 now=now, limit=limit,
             )
             self.summary.suppressed += suppressed
-            jobs.extend(account)
-        if not self._digests or len(jobs) >= limit:
-            return jobs
-        claims, suppressed = self.ledger.claim(now, limit - len(jobs), edition_id)
+        if not self._digests or len(accounts) >= limit:
+            return accounts, []
+        claims, suppressed = self.ledger.claim(now, limit - len(accounts), edition_id)
         self.summary.suppressed += suppressed
-        self.composer.add_papers(self.ledger.papers(self.composer.missing_papers(claims)))
-        return [*jobs, *claims]
+        return accounts, claims
 
     async def _work(
         self, queue: asyncio.Queue[Job | None], recorder: Recorder, stop: asyncio.Event
     ) -> None:
-        while (claim := await queue.get()) is not None:
+        while (job := await queue.get()) is not None:
+            claim = job if isinstance(job, AccountClaim) else job[0]
             if stop.is_set():
                 self._unsent.append(claim.id)
                 continue
             try:
-                if isinstance(claim, AccountClaim):
+                if isinstance(job, AccountClaim):
                     outcome = await deliver_account_email(
-                        claim, self.transport, self.settings, self.rng, self.clock
+                        job, self.account_transport, self.settings, self.rng, self.clock
                     )
                 else:
                     outcome = await deliver_one(
-                        claim, self.composer, self.transport, self.settings, self.rng, self.clock
+                        job[0], job[1], self.transport, self.settings, self.rng, self.clock
                     )
             except Exception as exc:
                 if not stops_sender(exc):

@@ -31,7 +31,7 @@ async def test_each_paper_has_links_signed_for_its_recipient(
     build_edition(db, settings, frequency=Frequency.DAILY, issue_date=date(2024, 5, 1), now=NOW)
     summary, sender = await run_sender(settings)
     assert summary.sent == 3
-    assert sender.composer.renders == 1  # same papers: one render, links filled per message
+    assert sender.renders == 1  # same papers: one render, links filled per message
     links = FeedbackLinks(settings)
     with db.session() as session:
         given = dict(session.execute(select(Delivery.subscriber_id, Delivery.paper_ids)).all())

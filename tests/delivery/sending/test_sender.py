@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -13,6 +14,8 @@ from sqlalchemy import select, update
 from newsletter.config import Settings
 from newsletter.delivery.editions.build import build_edition
 from newsletter.delivery.ledger.claims import Ledger
+from newsletter.delivery.sending.sender import Sender
+from newsletter.delivery.sending.transport import make_transport
 from newsletter.store.database import Database
 from newsletter.store.models import (
     Delivery,
@@ -61,7 +64,7 @@ async def test_edition_arrives_complete_and_correct(
     build(db, settings)
     summary, sender = await run_sender(settings)
     assert (summary.sent, summary.failed) == (6, 0)
-    assert sender.composer.renders == 2  # one render per distinct digest, not per subscriber
+    assert sender.renders == 2  # one render per distinct digest, not per subscriber
     received = smtp_server.received
     assert sorted(r.rcpt_tos[0] for r in received) == [f"s{n}@example.org" for n in range(6)]
     rows = statuses(db)
@@ -246,8 +249,15 @@ async def test_graceful_stop_finishes_in_flight_and_releases_claims(
     add_many(db, 60)
     build(db, settings)
     stop = asyncio.Event()
-    asyncio.get_running_loop().call_later(0.4, stop.set)
+
+    async def stop_midway() -> None:
+        while len(smtp_server.received) < 10:
+            await asyncio.sleep(0.01)
+        stop.set()
+
+    stopping = asyncio.create_task(stop_midway())
     stopped, _ = await run_sender(settings, stop=stop, until_idle=False)
+    await stopping
     assert 0 < stopped.sent < 60
     rows = statuses(db)
     assert Counter(r.status for r in rows.values()) == {S.SENT: stopped.sent,
@@ -256,3 +266,24 @@ async def test_graceful_stop_finishes_in_flight_and_releases_claims(
     rest, _ = await run_sender(smtp_settings())
     assert rest.sent == 60 - stopped.sent
     assert len(smtp_server.received) == 60  # not one duplicate
+
+
+async def test_composing_in_process_sends_the_same(
+    db: Database, smtp_server: SmtpServer, smtp_settings: Callable[..., Settings],
+) -> None:
+    """One core, no child process: the same claims, messages and outcomes."""
+    settings = smtp_settings()
+    add_papers(db)
+    for n in range(4):
+        add_subscriber(db, f"s{n}@example.org")
+    build(db, settings)
+    transport = make_transport(settings)
+    sender = Sender(db, settings, transport, owner="one-core", rng=random.Random(1),
+                    clock=lambda: NOW, composers=0)
+    try:
+        summary = await sender.run()
+    finally:
+        await transport.close()
+    assert (summary.sent, sender.renders) == (4, 1)
+    assert {r.rcpt_tos[0] for r in smtp_server.received} == {f"s{n}@example.org" for n in range(4)}
+    assert all(row.status is S.SENT for row in statuses(db).values())

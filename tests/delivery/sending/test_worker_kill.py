@@ -94,3 +94,68 @@ def test_sigkill_loses_nothing_and_duplicates_at_most_in_flight(
     duplicates = sum(received.values()) - COUNT
     assert duplicates <= POOL + MAX_UNRECORDED, duplicates
     assert count(db, Delivery.status != DeliveryStatus.SENT) == 0
+
+
+def _env(db_url: str, smtp_server: SmtpServer, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ, "NEWSLETTER_DATABASE_URL": db_url, "NEWSLETTER_SMTP_URL": smtp_server.url,
+        "NEWSLETTER_SMTP_POOL_SIZE": "2", "NEWSLETTER_DELIVERY_POLL_SECONDS": "0.2",
+        "NEWSLETTER_DELIVERY_BATCH_SIZE": "20", "NEWSLETTER_SECRET_KEY": "k" * 40,
+        "NEWSLETTER_VAR_DIR": str(tmp_path / "var"), **extra,
+    }
+
+
+@pytest.mark.slow
+def test_processes_share_an_edition_and_stop_together_on_sigterm(
+    db: Database, db_url: str, smtp_server: SmtpServer, make_settings: Callable[..., Settings],
+    tmp_path: Path,
+) -> None:
+    total = 120
+    add_papers(db)
+    add_many(db, total)
+    build_edition(db, make_settings(), frequency=Frequency.DAILY, issue_date=date(2024, 5, 1),
+                  now=NOW)
+    supervisor = subprocess.Popen(
+        [str(NEWSLETTER), "worker", "--processes", "2", "--id", "pair"],
+        env=_env(db_url, smtp_server, tmp_path, NEWSLETTER_SMTP_RATE_LIMIT="100"),
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(lambda: count(db, Delivery.status == DeliveryStatus.SENT) == total, 60,
+                 "every delivery to be sent")
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        output = supervisor.communicate(timeout=30)[0].decode()
+    assert supervisor.returncode == 0, output
+    assert output.count("worker stopped") == 2, output  # each child finished and said so
+    assert "workers stopped (2 processes)" in output
+    received = Counter(r.rcpt_tos[0] for r in smtp_server.received)
+    assert sum(received.values()) == total == len(received)  # none twice
+
+
+@pytest.mark.slow
+def test_a_sender_that_dies_stops_the_group_with_an_error(
+    db: Database, db_url: str, smtp_server: SmtpServer, tmp_path: Path,
+) -> None:
+    supervisor = subprocess.Popen(
+        [str(NEWSLETTER), "worker", "--processes", "2"],
+        env=_env(db_url, smtp_server, tmp_path), cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        assert supervisor.stdout is not None
+        lines = [supervisor.stdout.readline().decode() for _ in range(2)]
+        assert all("started" in line for line in lines), lines  # signal handlers are in place
+        children = [int(p) for p in subprocess.run(
+            ["pgrep", "-P", str(supervisor.pid)], capture_output=True, text=True).stdout.split()]
+        assert len(children) == 2
+        os.kill(children[0], signal.SIGKILL)
+        output = "".join(lines) + supervisor.communicate(timeout=30)[0].decode()
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
+    assert supervisor.returncode == 1, output
+    assert "killed by SIGKILL" in output and "stopping the others" in output
+    assert "worker stopped" in output  # the survivor stopped gracefully
+    with pytest.raises(ProcessLookupError):
+        os.kill(children[1], 0)
