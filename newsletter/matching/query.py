@@ -7,6 +7,7 @@ topic ("ICL", "ASR") take the meaning the corpus defines that best fits the topi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,7 +74,18 @@ def _unit(vector: sp.csr_matrix) -> sp.csr_matrix:
     return sp.csr_matrix(normalize(vector))
 
 
-def build_query(topic: TopicSpec, corpus: Corpus) -> TopicQuery:
+@dataclass(frozen=True)
+class QueryTerms:
+    """A topic's terms before weighting: enough to build many topics' vectors in one batch."""
+
+    core: list[str]  # label and keywords, acronyms spelled out, with word pairs
+    described: list[str]  # the description's terms with word pairs (empty without one)
+    phrases: tuple[tuple[str, tuple[int, ...]], ...]
+    in_title: tuple[tuple[int, ...], ...]
+    excluded: tuple[tuple[int, ...], ...]
+
+
+def query_terms(topic: TopicSpec, corpus: Corpus) -> QueryTerms:
     typed = [topic.label, *topic.keywords]
     context = set(corpus.tokenizer.terms(" ".join([*typed, topic.description])))
     core: list[str] = []
@@ -84,10 +96,10 @@ def build_query(topic: TopicSpec, corpus: Corpus) -> TopicQuery:
         needed = _columns(_key(terms), corpus)
         if needed:
             phrases.append((text, needed))
-    vector = _unit(corpus.vector(core))
+    described: list[str] = []
     if topic.description:
         terms, _ = _phrase_terms(topic.description, corpus, context)
-        vector = _unit(vector + DESCRIPTION_WEIGHT * _unit(corpus.vector(with_bigrams(terms))))
+        described = with_bigrams(terms)
     # A phrase common to many papers ("language models") says nothing even in a title.
     in_title = tuple(
         cols for _, cols in phrases if max(corpus.idf[c] for c in cols) >= corpus.distinctive_idf
@@ -97,32 +109,56 @@ def build_query(topic: TopicSpec, corpus: Corpus) -> TopicQuery:
         needed = _columns(_key(corpus.tokenizer.terms(text)), corpus)
         if needed:
             excluded.append(needed)
+    return QueryTerms(core, described, tuple(phrases), in_title, tuple(excluded))
+
+
+def query_matrix(terms: Sequence[QueryTerms], corpus: Corpus) -> sp.csr_matrix:
+    """Unit query vectors of many topics, one row each, built with two vectoriser calls."""
+    core = _unit(corpus.vectors([t.core for t in terms]))
+    described = _unit(corpus.vectors([t.described for t in terms]))
+    return _unit(core + DESCRIPTION_WEIGHT * described)
+
+
+def build_query(topic: TopicSpec, corpus: Corpus) -> TopicQuery:
+    terms = query_terms(topic, corpus)
+    vector = query_matrix([terms], corpus)
     dense = np.asarray(vector.toarray()).ravel()
-    return TopicQuery(vector, dense, tuple(phrases), in_title, tuple(excluded))
+    return TopicQuery(vector, dense, terms.phrases, terms.in_title, terms.excluded)
 
 
-def explain_terms(query: TopicQuery, corpus: Corpus, row: int) -> tuple[str, ...]:
-    """The words that made the paper match: the subscriber's own phrases first, then others.
+def _overlaps(word: str, shown: list[str]) -> bool:
+    """A word already said, or part of (or containing) one already said, is a repeat."""
+    key = fold(word)
+    return any(key in fold(other) or fold(other) in key for other in shown)
 
-    Words most papers share ("model", "learning") explain nothing and are left out.
+
+def explain_terms(
+    terms: QueryTerms, dense: np.ndarray, corpus: Corpus, row: int
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The words that made paper ``row`` match, and the subscriber's phrases its title holds.
+
+    The subscriber's own phrases come first, as they typed them; then the paper's own wording of
+    the query's heaviest distinctive terms. Words most papers share ("model", "learning")
+    explain nothing and are left out, and nothing is said twice.
     """
     columns, values = corpus.row_terms(row)
     present = set(columns.tolist())
-    shown = [text for text, cols in query.phrases if all(c in present for c in cols)]
-    covered = {
-        part
-        for text, cols in query.phrases
-        if text in shown
-        for c in cols
-        for part in corpus.names[c].split(" ")
-    }
-    weights = values * query.dense[columns]
+    titled_columns = set(corpus.title_rows[row].indices.tolist()) if row < corpus.n_new else set()
+    shown: list[str] = []
+    titled: list[str] = []
+    for text, cols in terms.phrases:
+        if all(c in present for c in cols) and not _overlaps(text, shown):
+            shown.append(text)
+            if all(c in titled_columns for c in cols):
+                titled.append(text)
+    weights = values * dense[columns]
     for k in np.argsort(-weights)[: 4 * MAX_REASONS]:
         column = int(columns[k])
         if weights[k] <= 0 or len(shown) >= MAX_REASONS:
             break
-        parts = corpus.names[column].split(" ")
-        if corpus.idf[column] >= corpus.distinctive_idf and not set(parts) <= covered:
-            shown.append(corpus.wordings[row].get(corpus.names[column], corpus.names[column]))
-            covered.update(parts)
-    return tuple(shown[:MAX_REASONS])
+        if corpus.idf[column] < corpus.distinctive_idf:
+            continue
+        word = corpus.wordings[row].get(corpus.names[column], corpus.names[column])
+        if not _overlaps(word, shown):
+            shown.append(word)
+    return tuple(shown[:MAX_REASONS]), tuple(titled)

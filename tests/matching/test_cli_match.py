@@ -52,7 +52,7 @@ def test_prints_each_topics_selection_as_one_json_object(files: tuple[Path, Path
     for items in out.values():
         assert all(set(item) == {"title", "score", "why"} for item in items)
         assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
-    assert out["code"][0]["why"].startswith('Matches your topic "LLMs for code"')
+    assert out["code"][0]["why"].startswith("LLMs for code — ")
 
 
 @pytest.mark.parametrize(
