@@ -7,6 +7,7 @@ topic ("ICL", "ASR") take the meaning the corpus defines that best fits the topi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -128,8 +129,17 @@ def build_query(topic: TopicSpec, corpus: Corpus) -> TopicQuery:
 
 def _overlaps(word: str, shown: list[str]) -> bool:
     """A word already said, or part of (or containing) one already said, is a repeat."""
-    key = fold(word)
-    return any(key in fold(other) or fold(other) in key for other in shown)
+    key = _plain(word)
+    return any(key in _plain(other) or _plain(other) in key for other in shown)
+
+
+def _plain(text: str) -> str:
+    """ "Program-repair" and "program repair" say the same thing."""
+    return " ".join(_stems(text))
+
+
+def _stems(text: str) -> list[str]:
+    return [stem(part) for part in re.split(r"[\W_]+", fold(text)) if part]
 
 
 def explain_terms(

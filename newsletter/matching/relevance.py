@@ -42,15 +42,16 @@ from newsletter.preferences import Example, TopicSpec
 THRESHOLD = 0.5
 # Standard deviations above the background mean at which a paper becomes relevant (fitted with
 # topics held out: see ``make eval``).
-Z_CUT = 1.3
+Z_CUT = 1.5
 # Say of the best-fitting papers' words in the widened query, against 1 for the topic's own
 # (fitted with topics held out).
-EXPANSION = 0.5
+EXPANSION = 0.25
 # How many best-fitting papers widen a query: few, so that they are nearly all on topic.
 EXPANSION_DEPTH = 5
-# Rocchio's weights for a reader's liked and disliked papers (the textbook 0.75 and 0.15 would
-# let one fresh verdict count for little against the widened query, so they are higher).
-LIKED_WEIGHT = 1.0
+# Rocchio-style weights of a reader's verdicts: likeness to the nearest liked paper pulls a paper
+# up, likeness to the nearest disliked one pushes it down (in the topic's standard deviations
+# once divided by its spread). Chosen on the simulated reader, not fitted per topic.
+LIKED_WEIGHT = 0.5
 DISLIKED_WEIGHT = 0.5
 # Width of the logistic that turns standard deviations into 0..1 relevance.
 Z_SCALE = 1.0
@@ -79,8 +80,8 @@ class Calibration:
 
 def calibration_grid() -> list[Calibration]:
     """The candidates the evaluation fits among (leave-one-topic-out)."""
-    cuts = [round(0.9 + 0.1 * k, 2) for k in range(13)]
-    return [Calibration(cut, e) for e in (0.0, 0.25, 0.5, 1.0) for cut in cuts]
+    cuts = [round(1.0 + 0.1 * k, 2) for k in range(9)]
+    return [Calibration(cut, e) for e in (0.0, 0.25, 0.5) for cut in cuts]
 
 
 @dataclass(frozen=True)
@@ -200,8 +201,12 @@ class RelevanceModel:
 
     def _examples(
         self, topics: Sequence[TopicSpec], which: str
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-        """Rocchio's mean pull of one kind of example per topic, and each paper's best one."""
+    ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Each paper's likeness to the nearest example of one kind per topic (times its weight).
+
+        The nearest, not the mean: a reader who liked papers on two sides of a topic wants
+        look-alikes of either, and a mean would blur both.
+        """
         n_rows, n_topics = self.matrix.shape[0], len(topics)
         examples: list[Example] = []
         owners: list[int] = []
@@ -210,15 +215,9 @@ class RelevanceModel:
                 examples.append(example)
                 owners.append(t)
         if not examples:
-            empty = np.zeros((n_rows, n_topics))
-            return empty, empty, np.full((n_rows, n_topics), -1), []
+            return np.zeros((n_rows, n_topics)), np.full((n_rows, n_topics), -1), []
         sims = _dense(self.matrix @ self.corpus.embed(examples).T)  # (rows, examples)
-        counts = np.bincount(owners, minlength=n_topics)
-        weights = np.array([e.weight for e in examples]) / counts[owners]
-        mix = sp.csr_matrix(
-            (weights, (np.arange(len(examples)), owners)), shape=(len(examples), n_topics)
-        )
-        pull = np.asarray(sims @ mix)
+        weights = np.array([e.weight for e in examples])
         best = np.zeros((n_rows, n_topics))
         which_best = np.full((n_rows, n_topics), -1)
         for e, t in enumerate(owners):
@@ -226,7 +225,7 @@ class RelevanceModel:
             better = share > best[:, t]
             best[better, t] = share[better]
             which_best[better, t] = e
-        return pull, best, which_best, [e.title for e in examples]
+        return best, which_best, [e.title for e in examples]
 
     def _containing(
         self, where: sp.csc_matrix, per_topic: Sequence[tuple[tuple[int, ...], ...]]
@@ -262,10 +261,17 @@ class RelevanceModel:
         terms = [query_terms(topic, self.corpus) for topic in topics]
         queries = query_matrix(terms, self.corpus)
         words = _dense(self.matrix @ queries.T)  # (pool + background, topics)
-        liked, liked_best, liked_which, liked_titles = self._examples(topics, "liked")
-        disliked, _, _, _ = self._examples(topics, "disliked")
-        scores = words + LIKED_WEIGHT * liked - DISLIKED_WEIGHT * disliked
-        z = standardize(self._expanded(scores), MIN_SPREAD)
+        liked, liked_which, liked_titles = self._examples(topics, "liked")
+        disliked, _, _ = self._examples(topics, "disliked")
+        # The topic's own (widened) words set the scale; verdicts only move papers along it, so
+        # a cluster of liked look-alikes in the background cannot stretch the scale and hide
+        # new papers. Only likeness above a typical paper's pulls or pushes.
+        base = self._expanded(words)
+        centre = base.mean(axis=0)
+        spread = np.maximum(base.std(axis=0), MIN_SPREAD)
+        nudge = LIKED_WEIGHT * (liked - liked.mean(axis=0))
+        nudge -= DISLIKED_WEIGHT * (disliked - disliked.mean(axis=0))
+        z = (base + nudge - centre) / spread
         cut = self.calibration.cut
         if self.semantic is not None:
             texts = [
@@ -274,7 +280,7 @@ class RelevanceModel:
             ]
             meaning = SEMANTIC_WEIGHT * standardize(self.semantic.scores_many(texts))
             # The blend is rescaled to unit spread; a rare topic's spread floor still holds.
-            spread = (standardize(scores) + meaning).std(axis=0)
+            spread = (standardize(words) + meaning).std(axis=0)
             z = (z + meaning) / np.maximum(spread, 1e-12)
             cut += SEMANTIC_Z_SHIFT
         relevance = to_relevance(z[:n], cut)
@@ -301,7 +307,7 @@ class RelevanceModel:
             queries,
             relevance,
             words[:n],
-            LIKED_WEIGHT * liked_best[:n],
+            LIKED_WEIGHT * liked[:n],
             liked_which[:n],
             liked_titles,
             followed,
