@@ -39,7 +39,11 @@ from newsletter.matching import Matcher  # noqa: E402
 from newsletter.matching.jsonfiles import load_papers  # noqa: E402
 from newsletter.matching.papers import PaperRecord, normalized_title  # noqa: E402
 from newsletter.matching.per_topic import select_per_topic  # noqa: E402
-from newsletter.matching.relevance import Calibration, calibration_grid  # noqa: E402
+from newsletter.matching.relevance import (  # noqa: E402
+    Calibration,
+    calibration_grid,
+    feedback_grid,
+)
 from newsletter.preferences import Example, TopicSpec  # noqa: E402
 
 NOW = datetime(2026, 3, 10, 7, tzinfo=UTC)
@@ -165,10 +169,12 @@ class Runner:
                 ]
         return out
 
-    def reader(self, with_description: bool) -> tuple[list[Scores], list[Scores]]:
+    def reader(
+        self, with_description: bool, adjust: Callable[[Matcher], Matcher] = lambda m: m
+    ) -> tuple[list[Scores], list[Scores]]:
         """Days 2-5 per topic without and with the simulated reader's feedback."""
         setup = self.setup
-        day_matchers = self.matchers[1:]
+        day_matchers = [adjust(m) for m in self.matchers[1:]]
         base = [(tid, spec if with_description else plain(spec)) for tid, spec in setup.topics]
         liked: dict[str, list[Example]] = {tid: [] for tid, _ in base}
         disliked: dict[str, list[Example]] = {tid: [] for tid, _ in base}
@@ -245,6 +251,45 @@ def loto(runner: Runner, setup: Setup) -> None:
     print(f"{'LOTO P@k':12} " + "  ".join(f"{s.p_at:16.3f}" for s in out))
 
 
+def reader(runner: Runner, setup: Setup, *, loto: bool) -> None:
+    """The simulated reader with the shipped verdict weights, then refitted per held-out topic."""
+    print("\nSimulated reader (days 2-5, F1 / P@k macro over topics):")
+    runs = {wd: runner.reader(wd) for wd in (True, False)}
+    for with_description, (without, fed) in runs.items():
+        a, b = Scores.mean(without), Scores.mean(fed)
+        name = "with description" if with_description else "label + keywords"
+        print(
+            f"  {name:17}: no feedback {a.f1:.3f} / {a.p_at:.3f}   "
+            f"with feedback {b.f1:.3f} / {b.p_at:.3f}   gain {b.f1 - a.f1:+.3f}"
+        )
+    if not loto:
+        return
+    grid = feedback_grid()
+    fed = [
+        {wd: runner.reader(wd, partial(Matcher.recalibrated, calibration=c))[1] for wd in runs}
+        for c in grid
+    ]
+    n = len(setup.topics)
+
+    def objective(k: int, topics: list[int]) -> float:
+        return sum(fed[k][wd][i].f1 for wd in runs for i in topics) / (2 * len(topics))
+
+    fitted = max(range(len(grid)), key=lambda k: objective(k, list(range(n))))
+    chosen = [
+        max(range(len(grid)), key=lambda k: objective(k, [j for j in range(n) if j != i]))
+        for i in range(n)
+    ]
+    print(f"  LOTO over {len(grid)} verdict weightings; fitted on all: {grid[fitted].describe()}")
+    for wd in runs:
+        base = Scores.mean(runs[wd][0]).f1
+        held = sum(fed[chosen[i]][wd][i].f1 for i in range(n)) / n
+        name = "with description" if wd else "label + keywords"
+        print(
+            f"  {name:17}: fitted gain {Scores.mean(fed[fitted][wd]).f1 - base:+.3f}   "
+            f"LOTO gain {held - base:+.3f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--papers", type=Path, default=_shared("data/papers.json"))
@@ -262,15 +307,7 @@ def main() -> None:
     table(setup, runner.views())
     if not args.no_loto:
         loto(runner, setup)
-    print("\nSimulated reader (days 2-5, F1 / P@k macro over topics):")
-    for with_description in (True, False):
-        without, fed = runner.reader(with_description)
-        a, b = Scores.mean(without), Scores.mean(fed)
-        name = "with description" if with_description else "label + keywords"
-        print(
-            f"  {name:17}: no feedback {a.f1:.3f} / {a.p_at:.3f}   "
-            f"with feedback {b.f1:.3f} / {b.p_at:.3f}   gain {b.f1 - a.f1:+.3f}"
-        )
+    reader(runner, setup, loto=not args.no_loto)
     print(f"({time.perf_counter() - started:.1f} s)")
 
 

@@ -48,9 +48,9 @@ Z_CUT = 1.5
 EXPANSION = 0.25
 # How many best-fitting papers widen a query: few, so that they are nearly all on topic.
 EXPANSION_DEPTH = 5
-# Rocchio-style weights of a reader's verdicts: likeness to the nearest liked paper pulls a paper
-# up, likeness to the nearest disliked one pushes it down (in the topic's standard deviations
-# once divided by its spread). Chosen on the simulated reader, not fitted per topic.
+# Weights of a reader's verdicts: likeness to the nearest liked paper pulls a paper up, likeness
+# to the nearest disliked one pushes it down (in the topic's standard deviations once divided by
+# its spread). Fitted with topics held out on the simulated reader (see ``make eval``).
 LIKED_WEIGHT = 0.5
 DISLIKED_WEIGHT = 0.5
 # Width of the logistic that turns standard deviations into 0..1 relevance.
@@ -73,15 +73,26 @@ class Calibration:
 
     cut: float = Z_CUT
     expansion: float = EXPANSION
+    liked: float = LIKED_WEIGHT
+    disliked: float = DISLIKED_WEIGHT
 
     def describe(self) -> str:
-        return f"cut={self.cut:.2f} expansion={self.expansion:.2f}"
+        return (
+            f"cut={self.cut:.2f} expansion={self.expansion:.2f} "
+            f"liked={self.liked:.2f} disliked={self.disliked:.2f}"
+        )
 
 
 def calibration_grid() -> list[Calibration]:
-    """The candidates the evaluation fits among (leave-one-topic-out)."""
+    """Candidate cuts and expansions the evaluation fits among (leave-one-topic-out)."""
     cuts = [round(1.0 + 0.1 * k, 2) for k in range(9)]
     return [Calibration(cut, e) for e in (0.0, 0.25, 0.5) for cut in cuts]
+
+
+def feedback_grid() -> list[Calibration]:
+    """Candidate verdict weights, fitted on the simulated reader with topics held out."""
+    pairs = ((0.25, 0.25), (0.25, 0.5), (0.5, 0.5), (0.75, 0.75))
+    return [Calibration(liked=liked, disliked=disliked) for liked, disliked in pairs]
 
 
 @dataclass(frozen=True)
@@ -269,8 +280,8 @@ class RelevanceModel:
         base = self._expanded(words)
         centre = base.mean(axis=0)
         spread = np.maximum(base.std(axis=0), MIN_SPREAD)
-        nudge = LIKED_WEIGHT * (liked - liked.mean(axis=0))
-        nudge -= DISLIKED_WEIGHT * (disliked - disliked.mean(axis=0))
+        nudge = self.calibration.liked * (liked - liked.mean(axis=0))
+        nudge -= self.calibration.disliked * (disliked - disliked.mean(axis=0))
         z = (base + nudge - centre) / spread
         cut = self.calibration.cut
         if self.semantic is not None:
@@ -307,7 +318,7 @@ class RelevanceModel:
             queries,
             relevance,
             words[:n],
-            LIKED_WEIGHT * liked[:n],
+            self.calibration.liked * liked[:n],
             liked_which[:n],
             liked_titles,
             followed,
