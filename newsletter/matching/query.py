@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize
 
 from newsletter.matching.acronyms import looks_like_acronym
-from newsletter.matching.corpus import Corpus
+from newsletter.matching.corpus import Corpus, unit_rows
 from newsletter.matching.text import fold, raw_words, stem, with_bigrams
 from newsletter.preferences import TopicSpec
 
@@ -48,10 +47,26 @@ def _meaning(word: str, corpus: Corpus, context: set[str]) -> str | None:
 
 
 def _phrase_terms(text: str, corpus: Corpus, context: set[str]) -> tuple[list[str], list[str]]:
-    """Terms of a typed phrase with acronyms spelled out, and the acronyms' own stems apart."""
+    """Terms of a typed phrase with acronyms spelled out, and the acronyms' own stems apart.
+
+    A phrase without acronyms reads the same in any topic, so it is worked out once per run.
+    """
+    known = corpus.phrase_cache.get(text)
+    if known is not None:
+        return known
+    words = raw_words(text)
+    found = _spelled_out(words, corpus, context)
+    if not any(looks_like_acronym(word) for word in words):
+        corpus.phrase_cache[text] = found
+    return found
+
+
+def _spelled_out(
+    words: list[str], corpus: Corpus, context: set[str]
+) -> tuple[list[str], list[str]]:
     out: list[str] = []
     short: list[str] = []
-    for word in raw_words(text):
+    for word in words:
         long_form = _meaning(word, corpus, context) if looks_like_acronym(word) else None
         if long_form:
             out.extend(corpus.tokenizer.terms(long_form))
@@ -72,7 +87,7 @@ def _columns(terms: list[str], corpus: Corpus) -> tuple[int, ...] | None:
 
 
 def _unit(vector: sp.csr_matrix) -> sp.csr_matrix:
-    return sp.csr_matrix(normalize(vector))
+    return unit_rows(vector)
 
 
 @dataclass(frozen=True)
@@ -115,8 +130,8 @@ def query_terms(topic: TopicSpec, corpus: Corpus) -> QueryTerms:
 
 def query_matrix(terms: Sequence[QueryTerms], corpus: Corpus) -> sp.csr_matrix:
     """Unit query vectors of many topics, one row each, built with two vectoriser calls."""
-    core = _unit(corpus.vectors([t.core for t in terms]))
-    described = _unit(corpus.vectors([t.described for t in terms]))
+    both = corpus.vectors([t.core for t in terms] + [t.described for t in terms])
+    core, described = _unit(both[: len(terms)]), _unit(both[len(terms) :])
     return _unit(core + DESCRIPTION_WEIGHT * described)
 
 
@@ -143,9 +158,11 @@ def _stems(text: str) -> list[str]:
 
 
 def explain_terms(
-    terms: QueryTerms, dense: np.ndarray, corpus: Corpus, row: int
+    terms: QueryTerms, q_columns: np.ndarray, q_values: np.ndarray, corpus: Corpus, row: int
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The words that made paper ``row`` match, and the subscriber's phrases its title holds.
+
+    ``q_columns`` / ``q_values``: the topic's query as a sorted sparse row.
 
     The subscriber's own phrases come first, as they typed them; then the paper's own wording of
     the query's heaviest distinctive terms. Words most papers share ("model", "learning")
@@ -153,7 +170,8 @@ def explain_terms(
     """
     columns, values = corpus.row_terms(row)
     present = set(columns.tolist())
-    titled_columns = set(corpus.title_rows[row].indices.tolist()) if row < corpus.n_new else set()
+    titles = corpus.title_rows
+    titled_columns = set(titles.indices[titles.indptr[row] : titles.indptr[row + 1]].tolist())
     shown: list[str] = []
     titled: list[str] = []
     for text, cols in terms.phrases:
@@ -161,7 +179,10 @@ def explain_terms(
             shown.append(text)
             if all(c in titled_columns for c in cols):
                 titled.append(text)
-    weights = values * dense[columns]
+    # The query's weight of each of the paper's terms, read off its sparse row (sorted columns).
+    at = np.minimum(np.searchsorted(q_columns, columns), max(len(q_columns) - 1, 0))
+    found = q_columns[at] == columns if len(q_columns) else np.zeros(len(columns), dtype=bool)
+    weights = np.where(found, values * (q_values[at] if len(q_values) else 0.0), 0.0)
     for k in np.argsort(-weights)[: 4 * MAX_REASONS]:
         column = int(columns[k])
         if weights[k] <= 0 or len(shown) >= MAX_REASONS:

@@ -124,6 +124,16 @@ def _dense(matrix: sp.spmatrix | np.ndarray) -> np.ndarray:
 
 
 @dataclass
+class Nearest:
+    """For the topics of a batch that have verdicts of one kind: each paper's nearest one."""
+
+    columns: np.ndarray  # which topics of the batch (columns) these are
+    likeness: np.ndarray  # (rows, those topics): weighted cosine with the nearest example
+    which: np.ndarray  # (rows, those topics): index into ``titles``, -1 for none
+    titles: list[str]
+
+
+@dataclass
 class TopicScores:
     """Many topics judged at once: relevance of every new paper (rows) for each topic (columns).
 
@@ -136,10 +146,13 @@ class TopicScores:
     queries: sp.csr_matrix  # one unit query row per topic
     relevance: np.ndarray  # (new papers, topics)
     words: np.ndarray  # the topic's own words' cosine, (new papers, topics)
-    liked_pull: np.ndarray  # best single liked paper's pull, (new papers, topics)
-    liked_which: np.ndarray  # index into ``liked_titles`` of that paper, -1 for none
-    liked_titles: list[str]
+    liked: Nearest | None
+    liked_weight: float
     followed: dict[tuple[int, int], str]
+
+    @cached_property
+    def _liked_at(self) -> dict[int, int]:
+        return {} if self.liked is None else {int(c): k for k, c in enumerate(self.liked.columns)}
 
     def judgement(self, column: int, row: int) -> Judgement:
         value = float(self.relevance[row, column])
@@ -148,12 +161,21 @@ class TopicScores:
         if value < THRESHOLD:
             return Judgement(value)
         corpus = self.model.corpus
-        dense = _dense(self.queries[column]).ravel()
-        matched, titled = explain_terms(self.terms[column], dense, corpus, row)
-        which = int(self.liked_which[row, column])
+        start, end = self.queries.indptr[column], self.queries.indptr[column + 1]
+        matched, titled = explain_terms(
+            self.terms[column],
+            self.queries.indices[start:end],
+            self.queries.data[start:end],
+            corpus,
+            row,
+        )
         liked = None
-        if which >= 0 and self.liked_pull[row, column] > self.words[row, column]:
-            liked = self.liked_titles[which]
+        k = self._liked_at.get(column)
+        if self.liked is not None and k is not None:
+            which = int(self.liked.which[row, k])
+            pull = self.liked_weight * self.liked.likeness[row, k]
+            if which >= 0 and pull > self.words[row, column]:
+                liked = self.liked.titles[which]
         followed = self.followed.get((row, column))
         return Judgement(value, matched, followed, liked, titled)
 
@@ -178,8 +200,9 @@ class RelevanceModel:
         self.calibration = calibration or Calibration()
         self.matrix = sp.csr_matrix(self.corpus.matrix)
         n = len(self.papers)
-        self._new = sp.csc_matrix(self.matrix[:n] > 0, dtype=np.float64)
-        self._titles = self.corpus.titles
+        # Which terms each new paper holds, and which its title holds (0/1).
+        self._new = sp.csr_matrix(self.matrix[:n] > 0, dtype=np.float64)
+        self._titles = sp.csr_matrix(self.corpus.titles)
         self._index = {normalized_title(p.title): i for i, p in enumerate(self.papers)}
 
     def recalibrated(self, calibration: Calibration) -> RelevanceModel:
@@ -200,46 +223,51 @@ class RelevanceModel:
         depth = min(EXPANSION_DEPTH, n_rows)
         if weight <= 0 or depth == 0 or n_topics == 0:
             return scores
-        top = np.argpartition(-scores, depth - 1, axis=0)[:depth]  # (depth, topics)
+        # Topics as rows from here on: partitioning and scaling run along contiguous memory.
+        by_topic = np.ascontiguousarray(scores.T)
+        top = np.argpartition(-by_topic, depth - 1, axis=1)[:, :depth]  # (topics, depth)
+        rows = top.ravel()
         columns = np.repeat(np.arange(n_topics), depth)
-        rows = top.T.ravel()
         # Only papers that share words with the topic lend theirs: "sea ice" borrows nothing.
-        share = np.where(scores[rows, columns] > 0, 1.0 / depth, 0.0)
-        pick = sp.csr_matrix((share, (rows, columns)), shape=(n_rows, n_topics))
-        centroid = np.asarray(pick.T @ self._gram).T  # (rows, topics): cosine with the centroid
-        norm = np.sqrt(np.maximum(np.einsum("ij,ij->j", np.asarray(pick.toarray()), centroid), 0))
-        return np.asarray(scores + weight * centroid / np.maximum(norm, 1e-12))
+        share = np.where(by_topic[columns, rows] > 0, 1.0 / depth, 0.0)
+        pick = sp.csr_matrix((share, (columns, rows)), shape=(n_topics, n_rows))
+        centroid = np.asarray(pick @ self._gram)  # (topics, rows): cosine with the centroid
+        own = np.bincount(columns, weights=share * centroid[columns, rows], minlength=n_topics)
+        scale = weight / np.maximum(np.sqrt(np.maximum(own, 0.0)), 1e-12)
+        centroid *= scale[:, None]
+        return np.asarray(scores + centroid.T)
 
-    def _examples(
-        self, topics: Sequence[TopicSpec], which: str
-    ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Each paper's likeness to the nearest example of one kind per topic (times its weight).
+    def _examples(self, topics: Sequence[TopicSpec], which: str) -> Nearest | None:
+        """Each paper's likeness to the nearest example of one kind, for topics that have any.
 
         The nearest, not the mean: a reader who liked papers on two sides of a topic wants
         look-alikes of either, and a mean would blur both.
         """
-        n_rows, n_topics = self.matrix.shape[0], len(topics)
         examples: list[Example] = []
         owners: list[int] = []
+        columns: list[int] = []
         for t, topic in enumerate(topics):
-            for example in getattr(topic, which):
+            chosen = getattr(topic, which)
+            if chosen:
+                columns.append(t)
+            for example in chosen:
                 examples.append(example)
-                owners.append(t)
+                owners.append(len(columns) - 1)
         if not examples:
-            return np.zeros((n_rows, n_topics)), np.full((n_rows, n_topics), -1), []
+            return None
         sims = _dense(self.matrix @ self.corpus.embed(examples).T)  # (rows, examples)
         weights = np.array([e.weight for e in examples])
-        best = np.zeros((n_rows, n_topics))
-        which_best = np.full((n_rows, n_topics), -1)
-        for e, t in enumerate(owners):
+        likeness = np.zeros((sims.shape[0], len(columns)))
+        nearest = np.full((sims.shape[0], len(columns)), -1)
+        for e, k in enumerate(owners):
             share = sims[:, e] * weights[e]
-            better = share > best[:, t]
-            best[better, t] = share[better]
-            which_best[better, t] = e
-        return best, which_best, [e.title for e in examples]
+            better = share > likeness[:, k]
+            likeness[better, k] = share[better]
+            nearest[better, k] = e
+        return Nearest(np.array(columns), likeness, nearest, [e.title for e in examples])
 
     def _containing(
-        self, where: sp.csc_matrix, per_topic: Sequence[tuple[tuple[int, ...], ...]]
+        self, where: sp.csr_matrix, per_topic: Sequence[tuple[tuple[int, ...], ...]]
     ) -> np.ndarray:
         """(papers, topics): does the paper hold every term of one of the topic's phrases?"""
         n_topics = len(per_topic)
@@ -260,9 +288,9 @@ class RelevanceModel:
         spell = sp.csr_matrix(
             (np.ones(len(rows)), (rows, cols)), shape=(where.shape[1], len(sizes))
         )
-        hits = _dense((where > 0).astype(np.float64) @ spell) >= np.array(sizes)
-        for k, t in enumerate(owner):
-            found[:, t] |= hits[:, k]
+        hits = sp.coo_matrix(where @ spell)
+        held = hits.data >= np.array(sizes)[hits.col]
+        found[hits.row[held], np.array(owner)[hits.col[held]]] = True
         return found
 
     def judge_many(self, topics: Sequence[TopicSpec]) -> TopicScores:
@@ -272,17 +300,23 @@ class RelevanceModel:
         terms = [query_terms(topic, self.corpus) for topic in topics]
         queries = query_matrix(terms, self.corpus)
         words = _dense(self.matrix @ queries.T)  # (pool + background, topics)
-        liked, liked_which, liked_titles = self._examples(topics, "liked")
-        disliked, _, _ = self._examples(topics, "disliked")
+        liked = self._examples(topics, "liked")
+        disliked = self._examples(topics, "disliked")
         # The topic's own (widened) words set the scale; verdicts only move papers along it, so
         # a cluster of liked look-alikes in the background cannot stretch the scale and hide
         # new papers. Only likeness above a typical paper's pulls or pushes.
         base = self._expanded(words)
         centre = base.mean(axis=0)
         spread = np.maximum(base.std(axis=0), MIN_SPREAD)
-        nudge = self.calibration.liked * (liked - liked.mean(axis=0))
-        nudge -= self.calibration.disliked * (disliked - disliked.mean(axis=0))
-        z = (base + nudge - centre) / spread
+        z = (base - centre) / spread
+        for verdicts, weight in (
+            (liked, self.calibration.liked),
+            (disliked, -self.calibration.disliked),
+        ):
+            if verdicts is not None:
+                cols = verdicts.columns
+                lift = verdicts.likeness - verdicts.likeness.mean(axis=0)
+                z[:, cols] += weight * lift / spread[cols]
         cut = self.calibration.cut
         if self.semantic is not None:
             texts = [
@@ -318,9 +352,8 @@ class RelevanceModel:
             queries,
             relevance,
             words[:n],
-            self.calibration.liked * liked[:n],
-            liked_which[:n],
-            liked_titles,
+            liked,
+            self.calibration.liked,
             followed,
         )
 
