@@ -149,8 +149,8 @@ def _overlaps(word: str, shown: list[str]) -> bool:
 
 
 def _plain(text: str) -> str:
-    """ "Program-repair" and "program repair" say the same thing."""
-    return " ".join(_stems(text))
+    """ "Program-repair", "program repair" and "programrepair" say the same thing."""
+    return "".join(_stems(text))
 
 
 def _stems(text: str) -> list[str]:
@@ -190,6 +190,10 @@ def explain_terms(
         if corpus.idf[column] < corpus.distinctive_idf:
             continue
         word = corpus.wordings[row].get(corpus.names[column], corpus.names[column])
+        # A pair of words the paper never writes side by side ("correlation human") reads as
+        # a fragment: only pairs as written are shown.
+        if " " in word and fold(word) not in fold(corpus.texts[row]):
+            continue
         if not _overlaps(word, shown):
             shown.append(word)
     return tuple(shown[:MAX_REASONS]), tuple(titled)

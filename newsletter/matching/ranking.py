@@ -8,6 +8,8 @@ from newsletter.matching.relevance import Judgement
 TRENDING_WEIGHT = 0.2
 # A why-line fits one line of a phone screen.
 MAX_WHY = 70
+# The topic keeps at least this many characters when the reason needs room.
+MIN_HEAD = 24
 
 
 def blend(relevance: float, trending: float) -> float:
@@ -38,12 +40,11 @@ def explain(label: str, judgement: Judgement, limit: int = MAX_WHY) -> str:
     """One short line a subscriber reads at a glance under the paper's title.
 
     The topic, then the single strongest reason: a followed author, a liked paper it resembles,
-    the subscriber's own phrase in the title, or the words it shares with the topic.
+    the subscriber's own phrase in the title, or the words it shares with the topic. The topic
+    gives way first when the line is too long, so the reason stays whole.
     """
     head = label[:1].upper() + label[1:]
-    if len(head) > limit // 2:
-        head = shorten(head, limit // 2)
-    room = limit - len(head) - 3
+    room = max(limit - min(len(head), MIN_HEAD) - 3, 20)
     if judgement.followed:
         reason = f"by {judgement.followed}, whom you follow"
     elif judgement.liked:
@@ -51,9 +52,11 @@ def explain(label: str, judgement: Judgement, limit: int = MAX_WHY) -> str:
         title = shorten(judgement.liked, max(room - len(suffix) - 7, 12))
         reason = f'like "{title}"{suffix}'
     elif judgement.in_title:
-        reason = f"title says {_quoted(judgement.in_title, room - 11)}"
+        reason = f"title says {_quoted(judgement.in_title, room - 10)}"
     elif judgement.matched:
         reason = f"about {_quoted(judgement.matched, room - 6)}"
     else:
-        return head
-    return shorten(f"{head} — {reason}", limit)
+        return shorten(head, limit)
+    reason = shorten(reason, room)
+    head = shorten(head, max(limit - len(reason) - 3, MIN_HEAD))
+    return f"{head} — {reason}"
