@@ -156,31 +156,65 @@ class TopicScores:
 
     def judgement(self, column: int, row: int) -> Judgement:
         value = float(self.relevance[row, column])
-        if math.isnan(value):
-            value = 0.0
-        if value < THRESHOLD:
-            return Judgement(value)
-        corpus = self.model.corpus
-        start, end = self.queries.indptr[column], self.queries.indptr[column + 1]
-        matched, titled = explain_terms(
-            self.terms[column],
-            self.queries.indices[start:end],
-            self.queries.data[start:end],
-            corpus,
-            row,
-        )
-        liked = None
-        k = self._liked_at.get(column)
-        if self.liked is not None and k is not None:
-            which = int(self.liked.which[row, k])
-            pull = self.liked_weight * self.liked.likeness[row, k]
-            if which >= 0 and pull > self.words[row, column]:
-                liked = self.liked.titles[which]
-        followed = self.followed.get((row, column))
-        return Judgement(value, matched, followed, liked, titled)
+        if math.isnan(value) or value < THRESHOLD:
+            return Judgement(0.0 if math.isnan(value) else value)
+        hits = self.hits(column)
+        return hits.judgement(int(np.searchsorted(hits.rows, row)))
 
     def judgements(self, column: int) -> list[Judgement]:
         return [self.judgement(column, row) for row in range(self.relevance.shape[0])]
+
+    def hits(self, column: int) -> TopicHits:
+        """One topic's papers at or above the threshold, kept apart from the batch's matrices.
+
+        An edition judges a million topics in batches; what each keeps is this small record,
+        and the batch's (papers x topics) arrays can go.
+        """
+        rows = np.flatnonzero(self.relevance[:, column] >= THRESHOLD)
+        start, end = self.queries.indptr[column], self.queries.indptr[column + 1]
+        liked: tuple[np.ndarray, np.ndarray, list[str]] | None = None
+        k = self._liked_at.get(column)
+        if self.liked is not None and k is not None:
+            pull = self.liked_weight * self.liked.likeness[rows, k]
+            liked = (pull, self.liked.which[rows, k], self.liked.titles)
+        return TopicHits(
+            self.model.corpus,
+            self.terms[column],
+            self.queries.indices[start:end].copy(),
+            self.queries.data[start:end].copy(),
+            rows,
+            self.relevance[rows, column].copy(),
+            self.words[rows, column].copy(),
+            liked,
+            {row: name for (row, c), name in self.followed.items() if c == column},
+        )
+
+
+@dataclass(frozen=True)
+class TopicHits:
+    """The papers one topic selects, with what it takes to say why (worked out on demand)."""
+
+    corpus: Corpus
+    terms: QueryTerms
+    q_columns: np.ndarray
+    q_values: np.ndarray
+    rows: np.ndarray  # new papers at or above the threshold
+    relevance: np.ndarray
+    words: np.ndarray  # the topic's own words' cosine with each of them
+    liked: tuple[np.ndarray, np.ndarray, list[str]] | None  # pull, nearest index, titles
+    followed: dict[int, str]
+
+    def judgement(self, k: int) -> Judgement:
+        """Why the ``k``-th selected paper was picked."""
+        row = int(self.rows[k])
+        matched, titled = explain_terms(self.terms, self.q_columns, self.q_values, self.corpus, row)
+        liked = None
+        if self.liked is not None:
+            pull, which, titles = self.liked
+            if which[k] >= 0 and pull[k] > self.words[k]:
+                liked = titles[int(which[k])]
+        value = float(self.relevance[k])
+        return Judgement(value, matched, self.followed.get(row), liked, titled)
 
 
 class RelevanceModel:

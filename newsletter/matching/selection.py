@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-import numpy as np
-
 from newsletter.matching.papers import PaperLike
 from newsletter.matching.ranking import blend, explain
-from newsletter.matching.relevance import THRESHOLD, Calibration, RelevanceModel, TopicScores
+from newsletter.matching.relevance import Calibration, RelevanceModel, TopicHits
 from newsletter.matching.trending import trending
 from newsletter.preferences import TopicSpec
 
@@ -82,7 +80,7 @@ class Matcher:
     def _reset(self) -> None:
         self._by_topic: dict[tuple[TopicSpec, str], list[ScoredPaper]] = {}
         self._by_set: dict[tuple[tuple[TopicSpec, str], ...], list[DigestItem]] = {}
-        self._judged: dict[tuple[TopicSpec, str], tuple[TopicScores, int]] = {}
+        self._judged: dict[tuple[TopicSpec, str], TopicHits] = {}
 
     def recalibrated(self, calibration: Calibration) -> Matcher:
         """The same papers and statistics under other fitted constants (for the evaluation)."""
@@ -107,7 +105,7 @@ class Matcher:
             chunk = keys[start : start + BATCH_TOPICS]
             judged = self._model.judge_many([todo[key] for key in chunk])
             for column, key in enumerate(chunk):
-                self._judged[key] = (judged, column)
+                self._judged[key] = judged.hits(column)
 
     def relevant(self, topic: TopicSpec) -> list[ScoredPaper]:
         """Papers clearing the threshold for ``topic``, best first (cached per distinct topic)."""
@@ -117,10 +115,10 @@ class Matcher:
             return cached
         if key not in self._judged:
             self.prepare([topic])
-        judged, column = self._judged.pop(key)
+        hits = self._judged.pop(key)
         scored: list[ScoredPaper] = []
-        for row in np.flatnonzero(judged.relevance[:, column] >= THRESHOLD).tolist():
-            judgement = judged.judgement(column, row)
+        for k, row in enumerate(hits.rows.tolist()):
+            judgement = hits.judgement(k)
             paper = self.papers[row]
             scored.append(
                 ScoredPaper(
