@@ -51,8 +51,8 @@ EXPANSION_DEPTH = 5
 # Weights of a reader's verdicts: likeness to the nearest liked paper pulls a paper up, likeness
 # to the nearest disliked one pushes it down (in the topic's standard deviations once divided by
 # its spread). Fitted with topics held out on the simulated reader (see ``make eval``).
-LIKED_WEIGHT = 0.5
-DISLIKED_WEIGHT = 0.5
+LIKED_WEIGHT = 0.75
+DISLIKED_WEIGHT = 0.75
 # Width of the logistic that turns standard deviations into 0..1 relevance.
 Z_SCALE = 1.0
 # Floor on a topic's score spread: a rare topic's lone passing mention must not look outstanding.
