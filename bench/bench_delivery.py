@@ -36,11 +36,11 @@ from sqlalchemy import delete, insert  # noqa: E402
 
 import newsletter.matching  # noqa: E402, F401  (scikit-learn loads once per process, not per run)
 from newsletter.config import Settings, load_settings  # noqa: E402
-from newsletter.delivery.compose import Composer  # noqa: E402
-from newsletter.delivery.editions import build_edition  # noqa: E402
-from newsletter.delivery.ledger import Ledger  # noqa: E402
-from newsletter.delivery.sender import Sender  # noqa: E402
-from newsletter.delivery.transport import Transport, make_transport  # noqa: E402
+from newsletter.delivery.editions.build import build_edition  # noqa: E402
+from newsletter.delivery.ledger.claims import Ledger  # noqa: E402
+from newsletter.delivery.messages.compose import Composer  # noqa: E402
+from newsletter.delivery.sending.sender import Sender  # noqa: E402
+from newsletter.delivery.sending.transport import Transport, make_transport  # noqa: E402
 from newsletter.store import migrate  # noqa: E402
 from newsletter.store.database import Database  # noqa: E402
 from newsletter.store.models import (  # noqa: E402

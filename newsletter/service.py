@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 import uvicorn
 
 from newsletter.config import Settings
-from newsletter.delivery.runs import work
-from newsletter.delivery.transport import make_transport
+from newsletter.delivery.sending.runs import work
+from newsletter.delivery.sending.transport import make_transport
 from newsletter.scheduler.service import Jobs, build_scheduler
 from newsletter.store.database import Database, is_sqlite
 from newsletter.web import create_app

@@ -1,8 +1,13 @@
-"""Signed links: confirm, manage preferences, unsubscribe.
+"""Signed links: confirm, manage preferences, unsubscribe, and "More like this" / "Not for me".
 
 Confirmation tokens carry the subscriber's nonce and an age limit; confirming rotates the nonce,
 so a confirm link works once. Unsubscribe and preference links must keep working from any old
 email, so they carry a digest of the address instead: erasing the subscriber kills them.
+
+Feedback links name one subscriber and one paper each, and there are two per paper in every
+digest, so they are signed with a plain :class:`itsdangerous.Signer` over ``subscriber.paper.
+check`` (short, and one HMAC per link: a digest signs twenty of them). ``check`` is drawn from
+the subscriber's nonce, so rotating the nonce voids every feedback link sent before.
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
 
 from newsletter.config import Settings
 from newsletter.errors import NewsletterError
 from newsletter.store.models import Subscriber
+
+INVALID = "this link is not valid; copy the whole link from the email"
 
 
 class InvalidToken(NewsletterError):
@@ -60,7 +67,7 @@ def read_token(settings: Settings, purpose: Purpose, token: str, *, now: datetim
         payload, signed_at = _serializer(settings, purpose).loads(token, return_timestamp=True)
         subscriber_id, check = int(payload[0]), str(payload[1])
     except (BadSignature, ValueError, TypeError, IndexError, KeyError):
-        raise InvalidToken("this link is not valid; copy the whole link from the email") from None
+        raise InvalidToken(INVALID) from None
     issued = signed_at if signed_at.tzinfo else signed_at.replace(tzinfo=UTC)
     max_age = timedelta(hours=settings.confirm_token_max_age_hours)
     if purpose is Purpose.CONFIRM and now - issued > max_age:
@@ -80,3 +87,51 @@ def link(settings: Settings, purpose: Purpose, subscriber: Subscriber) -> str:
 def unsubscribe_mailto(settings: Settings, subscriber: Subscriber) -> str:
     token = make_token(settings, Purpose.UNSUBSCRIBE, subscriber)
     return f"mailto:{settings.sender_address}?subject=unsubscribe%20{token}"
+
+
+# --- feedback ("More like this" / "Not for me") -------------------------------------------------
+MORE_LIKE_THIS = "more-like-this"
+NOT_FOR_ME = "not-for-me"
+
+
+@dataclass(frozen=True)
+class FeedbackClaims:
+    subscriber_id: int
+    paper_id: int
+    check: str
+
+
+def feedback_check(token_nonce: str) -> str:
+    """What a feedback link holds of the nonce: enough to tell it changed, nothing to reuse."""
+    return hashlib.sha256(f"feedback:{token_nonce}".encode()).hexdigest()[:10]
+
+
+class FeedbackLinks:
+    """Signs and reads feedback tokens; one per process or composer (the signer is reused)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.base_url = settings.base_url
+        # The salted key is derived once here rather than on every signature (itsdangerous
+        # derives it per call): a digest signs a token per paper, and that halves the cost.
+        key = Signer(settings.signing_key(), salt="newsletter.feedback").derive_key()
+        self._signer = Signer(key, key_derivation="none")
+
+    def token(self, subscriber_id: int, paper_id: int, check: str) -> str:
+        return self._signer.sign(f"{subscriber_id}.{paper_id}.{check}").decode("ascii")
+
+    def read(self, token: str) -> FeedbackClaims:
+        try:
+            value = self._signer.unsign(token).decode("ascii")
+            subscriber_id, paper_id, check = value.split(".")
+            return FeedbackClaims(int(subscriber_id), int(paper_id), check)
+        except (BadSignature, ValueError, UnicodeError):
+            raise InvalidToken(INVALID) from None
+
+    def url(self, path: str, token: str) -> str:
+        """``path`` is :data:`MORE_LIKE_THIS` or :data:`NOT_FOR_ME`."""
+        return f"{self.base_url}/{path}/{token}"
+
+
+def feedback_matches(claims: FeedbackClaims, subscriber: Subscriber | None) -> bool:
+    """Whether the link still belongs to this subscriber (not erased, nonce not rotated)."""
+    return subscriber is not None and feedback_check(subscriber.token_nonce) == claims.check

@@ -15,10 +15,10 @@ from rich.table import Table
 from sqlalchemy import select
 
 from newsletter.cli.context import console, database, fail, now, settings
-from newsletter.delivery import runs
-from newsletter.delivery.message import validate_address
-from newsletter.delivery.sender import Summary
-from newsletter.delivery.status import COLUMNS, edition_status
+from newsletter.delivery.ledger.status import COLUMNS, edition_status
+from newsletter.delivery.messages.message import validate_address
+from newsletter.delivery.sending import runs
+from newsletter.delivery.sending.sender import Summary
 from newsletter.store.models import Edition, Frequency
 from newsletter.store.subscribers import get_subscriber
 
@@ -31,7 +31,7 @@ def build(
     frequency: Frequency = typer.Option(Frequency.DAILY, help="daily or weekly."),
 ) -> None:
     """Queue one edition for every active subscriber of FREQUENCY (idempotent)."""
-    from newsletter.delivery.editions import build_edition  # matching is slow to import
+    from newsletter.delivery.editions.build import build_edition  # matching is slow to import
 
     clock = now()
     try:
@@ -110,7 +110,7 @@ def preview(
     open_: bool = typer.Option(False, "--open", help="Open the HTML in a web browser."),
 ) -> None:
     """Write the subscriber's next digest as HTML and text files, and print their paths."""
-    from newsletter.delivery.preview import preview_digest  # matching is slow to import
+    from newsletter.delivery.editions.preview import preview_digest  # matching is slow to import
 
     with database().session() as session:
         subscriber = get_subscriber(session, email)

@@ -13,6 +13,13 @@ from typing import Any
 
 from newsletter.config import Settings
 from newsletter.render.items import DigestEntry
+from newsletter.render.shorten import cut_at_word
+
+# Inboxes show about 60-80 characters of a subject: the lead title gets what the count leaves.
+SUBJECT_LEAD_CHARS = 60
+SUBJECT_ALONE_CHARS = 90
+# The preview line after the subject; clients show 90-140 characters of it.
+PREHEADER_CHARS = 140
 
 
 def _common(settings: Settings, *, email: str) -> dict[str, Any]:
@@ -91,14 +98,29 @@ def digest_context(
     trending_only: bool = False,
 ) -> dict[str, Any]:
     """``trending_only``: nothing matched, the subscriber asked for an email anyway."""
+    issue_label = f"{issue_date:%A}, {issue_date:%B} {issue_date.day}, {issue_date:%Y}"
     return {
         **manage_context(
             settings, email=email, preferences_url=preferences_url, unsubscribe_url=unsubscribe_url
         ),
         "items": list(items),
         "issue_date": issue_date,
-        "issue_label": f"{issue_date:%A}, {issue_date:%B} {issue_date.day}, {issue_date:%Y}",
+        "issue_label": issue_label,
         "frequency": frequency,
         "trending_only": trending_only,
-        "lead_title": items[0].title if items else "",
+        "lead_title": cut_at_word(
+            items[0].title if items else "",
+            SUBJECT_LEAD_CHARS if len(items) > 1 else SUBJECT_ALONE_CHARS,
+        ),
+        "preheader": digest_preheader(items, issue_label),
     }
+
+
+def digest_preheader(items: Sequence[DigestEntry], issue_label: str) -> str:
+    """The count and the date, then the titles after the first (the subject already shows it),
+    so the inbox preview adds to the subject instead of repeating it."""
+    count = f"{len(items)} paper{'s' if len(items) != 1 else ''} for {issue_label}"
+    rest = [item.title for item in items[1:3]]
+    if not rest:
+        return count
+    return cut_at_word(f"{count}. Also: {'; '.join(rest)}", PREHEADER_CHARS)

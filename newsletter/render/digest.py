@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from dataclasses import replace
 from datetime import date
 
 from newsletter.config import Settings
@@ -11,7 +12,9 @@ from newsletter.render.contexts import digest_context
 from newsletter.render.items import DigestEntry, digest_entry
 from newsletter.store.models import Paper
 
-EntryCache = MutableMapping[tuple[int, str], DigestEntry]
+EntryCache = MutableMapping[tuple[int, str, tuple[str, ...]], DigestEntry]
+# paper id -> its ("More like this", "Not for me") URLs for this recipient (or their holes)
+FeedbackUrls = Callable[[int], tuple[str, str]]
 
 
 def digest_entries(
@@ -19,20 +22,30 @@ def digest_entries(
     paper_ids: Sequence[int],
     whys: Sequence[str],
     cache: EntryCache | None = None,
+    feedback: FeedbackUrls | None = None,
+    followed: Sequence[str] = (),
 ) -> list[DigestEntry]:
-    """Entries for the papers that still exist; ``cache`` shares them between digests."""
+    """Entries for the papers that still exist; ``cache`` shares them between digests (links
+    are added after it, so one cached entry serves every recipient).
+
+    ``followed``: the authors the reader follows, marked in the author lists.
+    """
+    wanted = tuple(followed)
     entries = []
     for index, paper_id in enumerate(paper_ids):
         paper = papers.get(paper_id)
         if paper is None:
             continue
         why = whys[index] if index < len(whys) else ""
-        key = (paper_id, why)
+        key = (paper_id, why, wanted)
         entry = cache.get(key) if cache is not None else None
         if entry is None:
-            entry = digest_entry(paper, why)
+            entry = digest_entry(paper, why, wanted)
             if cache is not None:
                 cache[key] = entry
+        if feedback is not None:
+            more, less = feedback(paper_id)
+            entry = replace(entry, more_url=more, less_url=less)
         entries.append(entry)
     return entries
 
@@ -50,9 +63,11 @@ def render_digest(
     preferences_url: str,
     unsubscribe_url: str,
     cache: EntryCache | None = None,
+    feedback: FeedbackUrls | None = None,
+    followed: Sequence[str] = (),
 ) -> RenderedEmail | None:
     """None when none of the papers exist any more (deleted since the edition was built)."""
-    entries = digest_entries(papers, paper_ids, whys, cache)
+    entries = digest_entries(papers, paper_ids, whys, cache, feedback, followed)
     if not entries:
         return None
     context = digest_context(

@@ -9,6 +9,7 @@ in thousands of inboxes.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,21 +28,32 @@ def template_dir() -> Path:
     raise FileNotFoundError("email templates not found (templates/email or newsletter/_templates)")
 
 
+def short_day(day: date, reference: date) -> str:
+    """"Jun 11" in the issue's year; "Jun 11, 2024" otherwise, so an old paper shows its age."""
+    label = f"{day:%b} {day.day}"
+    return label if day.year == reference.year else f"{label}, {day.year}"
+
+
+def _with_filters(environment: Environment) -> Environment:
+    environment.filters["short_day"] = short_day
+    return environment
+
+
 @lru_cache(maxsize=1)
 def html_environment() -> Environment:
-    return Environment(
+    return _with_filters(Environment(
         loader=FileSystemLoader(template_dir()),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
-    )
+    ))
 
 
 @lru_cache(maxsize=1)
 def text_environment() -> Environment:
-    return Environment(
+    return _with_filters(Environment(
         loader=FileSystemLoader(template_dir()),
         autoescape=False,
         undefined=StrictUndefined,
@@ -49,7 +61,7 @@ def text_environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
-    )
+    ))
 
 
 @lru_cache(maxsize=1)

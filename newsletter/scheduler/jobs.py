@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
-from newsletter.delivery.editions import build_edition
+from newsletter.delivery.editions.build import build_edition
 from newsletter.scheduler.due import Candidate, Issue, group_due, local_date
 from newsletter.sources.runner import IngestReport, ingest_configured
 from newsletter.store.database import Database

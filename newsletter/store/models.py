@@ -3,7 +3,7 @@
 Alembic migrations are the only thing that create or change tables; ``tests/store`` checks that
 these models and the migrations agree. Duplicates are made impossible by unique constraints, not by
 checks in Python: one subscriber per normalized email, one paper per source id, one edition per
-frequency and day, one delivery per edition and subscriber.
+frequency and day, one delivery per edition and subscriber, one verdict per subscriber and paper.
 """
 
 from __future__ import annotations
@@ -52,6 +52,13 @@ class SubscriberStatus(enum.StrEnum):
 class Frequency(enum.StrEnum):
     DAILY = "daily"
     WEEKLY = "weekly"
+
+
+class Verdict(enum.StrEnum):
+    """A reader's word on a paper: "More like this" or "Not for me"."""
+
+    LIKE = "like"
+    DISLIKE = "dislike"
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -196,3 +203,24 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PaperVerdict(Base):
+    """A reader's "More like this" / "Not for me" on one paper, for the topic it came under.
+
+    ``topic`` is the label of the topic the paper was given for; None for an example the reader
+    added on the preferences page for all their topics. One verdict per subscriber and paper:
+    saying it again (or the other way) updates the row.
+    """
+
+    __tablename__ = "verdicts"
+    __table_args__ = (UniqueConstraint("subscriber_id", "paper_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE")
+    )
+    paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id", ondelete="CASCADE"), index=True)
+    verdict: Mapped[Verdict] = mapped_column(_enum(Verdict, "verdict"))
+    topic: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
@@ -12,7 +13,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from newsletter.errors import InvalidInput, NotFound
 from newsletter.preferences import TopicSpec
-from newsletter.store.models import Frequency, Subscriber, SubscriberStatus, Topic
+from newsletter.store.models import Frequency, Subscriber, SubscriberStatus, Topic, Verdict
+from newsletter.store.verdicts import Judged
 
 
 def normalize_email(address: str) -> str:
@@ -119,3 +121,23 @@ def list_subscribers(
 def remove_subscriber(session: Session, email: str) -> None:
     """Erase a subscriber and, by cascade, their topics and deliveries."""
     session.delete(get_subscriber(session, email))
+
+
+def with_verdicts(specs: Sequence[TopicSpec], judged: Sequence[Judged]) -> list[TopicSpec]:
+    """Each topic with the reader's verdicts on it as liked / disliked examples.
+
+    A verdict names the topic its paper was given for and goes to that topic only. A verdict
+    for no topic (an example added on the preferences page for all topics) or for a topic the
+    reader has since renamed or removed goes to every topic: the taste it states is the
+    reader's, whatever the topic is now called.
+    """
+    if not judged:
+        return list(specs)
+    labels = {spec.label for spec in specs}
+    out = []
+    for spec in specs:
+        mine = [j for j in judged if j.topic == spec.label or j.topic not in labels]
+        liked = tuple(j.example for j in mine if j.verdict is Verdict.LIKE)
+        disliked = tuple(j.example for j in mine if j.verdict is Verdict.DISLIKE)
+        out.append(replace(spec, liked=liked, disliked=disliked) if mine else spec)
+    return out

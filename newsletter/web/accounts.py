@@ -27,6 +27,7 @@ from newsletter.store.models import (
     SubscriberStatus,
 )
 from newsletter.store.subscribers import create_subscriber, new_nonce, topic_rows
+from newsletter.store.verdicts import verdicts_of
 from newsletter.tokens import Claims, Purpose, matches
 from newsletter.web.forms import Choices
 
@@ -249,7 +250,7 @@ def save_preferences(db: Database, subscriber_id: int, choices: Choices) -> Subs
 
 
 def erase(db: Database, subscriber_id: int) -> bool:
-    """Delete the subscriber; topics and deliveries go with it (ON DELETE CASCADE)."""
+    """Delete the subscriber; topics, deliveries and verdicts go with it (ON DELETE CASCADE)."""
     with db.session() as session:
         subscriber = session.get(Subscriber, subscriber_id)
         if subscriber is None:
@@ -282,6 +283,15 @@ def export_data(db: Database, subscriber_id: int) -> dict[str, Any]:
                 for t in subscriber.topics
             ],
             "deliveries": [_delivery_fields(d, e) for d, e in rows],
+            "verdicts": [
+                {
+                    "paper": {"title": v.title, "arxiv_id": v.arxiv_id, "url": v.url},
+                    "verdict": v.verdict.value,
+                    "topic": v.topic,
+                    "created_at": _iso(v.created_at),
+                }
+                for v in verdicts_of(session, subscriber_id)
+            ],
         }
 
 

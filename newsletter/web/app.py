@@ -18,11 +18,19 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from newsletter.config import Settings
-from newsletter.delivery.transport import Transport, make_transport
+from newsletter.delivery.sending.transport import Transport, make_transport
 from newsletter.store.database import Database
 from newsletter.web.catalog import load_catalog
 from newsletter.web.pages import PageError, Pages, Problem, problem_for, static_dir
-from newsletter.web.routes import confirm, dev, health, preferences, subscribe, unsubscribe
+from newsletter.web.routes import (
+    confirm,
+    dev,
+    feedback,
+    health,
+    preferences,
+    subscribe,
+    unsubscribe,
+)
 from newsletter.web.security import (
     BodySizeLimit,
     Csrf,
@@ -80,7 +88,7 @@ def create_app(
     )
     app.state.web = web
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
-    for module in (subscribe, confirm, preferences, unsubscribe, health):
+    for module in (subscribe, confirm, preferences, unsubscribe, feedback, health):
         app.include_router(module.router)
     if settings.development:
         app.include_router(dev.router)

@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from newsletter.delivery.transactional import send_email
+from newsletter.delivery.sending.transactional import send_email
 from newsletter.render.contexts import (
     confirm_context,
     manage_context,

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import selectinload
 
 from newsletter.config import Settings
-from newsletter.delivery.preview import preview_digest
+from newsletter.delivery.editions.preview import preview_digest
 from newsletter.store.database import Database
 from newsletter.store.models import Subscriber
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from newsletter.config import Settings
-from newsletter.delivery.transport import Transport
+from newsletter.delivery.sending.transport import Transport
 from newsletter.store.database import Database
 from newsletter.web.catalog import CatalogEntry
 from newsletter.web.pages import Pages

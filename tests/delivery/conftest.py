@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from newsletter.config import Settings
-from newsletter.delivery.sender import Sender, Summary
-from newsletter.delivery.transport import make_transport
+from newsletter.delivery.sending.sender import Sender, Summary
+from newsletter.delivery.sending.transport import make_transport
 from newsletter.store.database import Database
 from tests.delivery.helpers import NOW
 from tests.smtp_server import SmtpServer

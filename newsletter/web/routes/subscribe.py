@@ -32,10 +32,11 @@ router = APIRouter()
 
 
 async def _home_context(web: Web, form: SubscribeForm, *, autodetect: bool) -> dict[str, Any]:
-    papers = await run_in_threadpool(web.trending.get, web.db, now=web.now())
+    trending = await run_in_threadpool(web.trending.get, web.db, now=web.now())
     return {
         "form": form,
-        "papers": papers,
+        "papers": trending.papers,
+        "trending_heading": trending.heading,
         "catalog": web.catalog,
         "timezones": timezone_options(form.timezone),
         "autodetect_timezone": autodetect,

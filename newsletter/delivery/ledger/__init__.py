@@ -1,0 +1,1 @@
+"""The delivery ledger: one row per email, which is also the send queue."""

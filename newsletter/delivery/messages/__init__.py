@@ -1,0 +1,1 @@
+"""Laying out one email: headers checked against injection, MIME parts, DKIM signature."""

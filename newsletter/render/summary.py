@@ -1,0 +1,135 @@
+"""One line that says what a paper contributes, never a paragraph cut off mid-thought.
+
+Hugging Face's ``ai_summary`` is written for exactly this and is used when a listing has it.
+Otherwise one whole sentence of the abstract is chosen: abstracts open with background ("Large
+language models are ..."), and the sentence a reader wants is the one stating the contribution
+("we propose ...", "this paper introduces ..."). Sentences are split by ``sentencex``
+(Wikimedia's segmenter), which knows "et al.", "e.g." and "Fig. 2" are not sentence ends.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sentencex import segment
+
+_MAKES = (
+    "propose", "introduce", "present", "develop", "design", "build", "release", "contribute",
+    "construct", "devise", "formulate", "curate", "offer", "unveil", "establish", "create",
+    "describe", "collect",
+)
+_FINDS = (
+    "show", "demonstrate", "find", "prove", "study", "investigate", "explore", "analyze",
+    "analyse", "evaluate", "report", "reveal", "examine", "identify", "indicate", "suggest",
+    "confirm",
+)
+
+
+def _third_person(verb: str) -> str:
+    if verb.endswith("y"):
+        return verb[:-1] + "ies"
+    return verb + ("es" if verb.endswith(("sh", "ch", "s", "x")) else "s")
+
+
+def _past(verb: str) -> str:
+    irregular = {"find": "found", "build": "built"}
+    if verb in irregular:
+        return irregular[verb]
+    if verb.endswith("y"):
+        return verb[:-1] + "ied"
+    return verb + ("d" if verb.endswith("e") else "ed")
+
+
+def _gerund(verb: str) -> str:
+    return (verb[:-1] if verb.endswith("e") else verb) + "ing"
+
+
+def _cue(verbs: tuple[str, ...]) -> re.Pattern[str]:
+    """"we (also) propose(d)", "this paper (first) proposes", "our results show", "by
+    proposing"."""
+    base = "|".join([*verbs, *(_past(v) for v in verbs)])
+    third = "|".join(_third_person(v) for v in verbs)
+    subject = r"(?:this|our|the present)\s+(?:paper|work|study|article|report|analysis|method)"
+    results = r"(?:our|the|these)\s+(?:results|findings|experiments|analyses)"
+    return re.compile(
+        rf"\b(?:we(?:\s+\w+ly|\s+also|\s+further|\s+then|\s+first)?\s+(?:{base})|"
+        rf"{subject}\s+(?:\w+ly\s+|also\s+)?(?:{third})|{results}\s+(?:\w+ly\s+)?(?:{base})|"
+        rf"by\s+(?:{'|'.join(_gerund(v) for v in verbs)}))\b",
+        re.IGNORECASE,
+    )
+
+
+_MADE = _cue(_MAKES)
+_FOUND = _cue(_FINDS)
+_BOILERPLATE = re.compile(
+    r"https?://|www\.|github|\b(?:code|data|models?|weights|dataset)s?\b[^.]{0,40}"
+    r"\b(?:is|are|will be)\s+(?:publicly\s+|freely\s+|openly\s+)?(?:available|released)|"
+    r"\bwe\s+(?:will\s+)?(?:also\s+)?(?:release|open-source|make\s+public)\s+(?:our|the|all)\b",
+    re.IGNORECASE,
+)
+# "However, we ...", "To address this gap, we ...", "In this paper, we ...": the lead-in says
+# nothing on its own line, and dropping it makes the line shorter.
+_LEAD_IN = re.compile(
+    r"^(?:however|to|in|towards?|here|therefore|thus|hence|motivated|inspired|building|based|"
+    r"finally|first|second|third|specifically|instead|accordingly|consequently|with|against|"
+    r"overall|additionally|moreover|furthermore|then|indeed|now|today|recently)\b[^,.;:]{0,80},\s+(?=(?:we|this|our)\b)",
+    re.IGNORECASE,
+)
+# A line, not a paragraph: past GOOD_CHARS a sentence loses a little for every character, so a
+# shorter sentence with a weaker cue can win; below MIN_CHARS it is a fragment ("We propose X.").
+MIN_CHARS = 40
+GOOD_CHARS = 180
+CHARS_PER_POINT = 60.0
+CUE_POINTS = {2: 3.0, 1: 1.5, 0: 0.0}
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    text: str
+    position: int
+
+    @property
+    def cue(self) -> int:
+        """2: states what the paper makes; 1: what it finds; 0: background or setting."""
+        if _MADE.search(self.text):
+            return 2
+        return 1 if _FOUND.search(self.text) else 0
+
+    @property
+    def score(self) -> float:
+        size = len(self.text)
+        too_long = max(size - GOOD_CHARS, 0) / CHARS_PER_POINT
+        too_short = 2.0 if size < MIN_CHARS else 0.0
+        return CUE_POINTS[self.cue] - too_long - too_short - 0.01 * self.position
+
+
+def sentences(text: str) -> list[str]:
+    """Whole sentences, whitespace collapsed."""
+    clean = " ".join(text.split())
+    if not clean:
+        return []
+    return [s for s in (" ".join(part.split()) for part in segment("en", clean)) if s]
+
+
+def contribution_sentence(abstract: str) -> str:
+    """The sentence that states the contribution; the first sentence when none does."""
+    found = [
+        _Candidate(text, n)
+        for n, text in enumerate(sentences(abstract))
+        if not _BOILERPLATE.search(text)
+    ]
+    if not found:
+        return ""
+    best = max(found, key=lambda c: c.score)
+    return _without_lead_in(best.text)
+
+
+def _without_lead_in(sentence: str) -> str:
+    rest = _LEAD_IN.sub("", sentence, count=1)
+    return rest[:1].upper() + rest[1:] if rest != sentence else sentence
+
+
+def one_line_summary(ai_summary: str | None, abstract: str) -> str:
+    given = " ".join((ai_summary or "").split())
+    return given or contribution_sentence(abstract)

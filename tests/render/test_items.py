@@ -1,0 +1,105 @@
+"""What one digest item shows: links, authors, the one-line summary, words cut whole."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from newsletter.render.items import shown_authors
+from newsletter.render.links import page_url, paper_links, safe_url, title_search_url
+from newsletter.render.shorten import ELLIPSIS, cut_at_word
+from newsletter.render.summary import contribution_sentence, one_line_summary, sentences
+
+SAMPLE = Path(__file__).resolve().parents[2] / "newsletter" / "sources" / "sample" / "papers.json"
+
+
+def linked(**values: object) -> SimpleNamespace:
+    base: dict[str, object] = {"title": "A  Paper: on Things", "arxiv_id": None, "url": None,
+                               "pdf_url": None, "github_url": None, "sources": []}
+    base.update(values)
+    return SimpleNamespace(**base)
+
+
+def test_links_prefer_the_hugging_face_page_then_the_abstract_then_a_search() -> None:
+    from_hf = linked(arxiv_id="2406.06525", url="https://arxiv.org/abs/2406.06525",
+                     sources=["arxiv", "hf"], github_url="https://github.com/a/b")
+    links = paper_links(from_hf)  # type: ignore[arg-type]
+    assert links.page == "https://huggingface.co/papers/2406.06525"
+    assert links.pdf == "https://arxiv.org/pdf/2406.06525"
+    assert links.code == "https://github.com/a/b"
+    assert page_url(linked(arxiv_id="2406.06525", sources=["arxiv"])) == (  # type: ignore[arg-type]
+        "https://arxiv.org/abs/2406.06525")
+    bare = paper_links(linked(github_url="javascript:alert(1)"))  # type: ignore[arg-type]
+    assert bare.page == title_search_url("A Paper: on Things")
+    assert bare.page == "https://arxiv.org/search/?query=A+Paper%3A+on+Things&searchtype=title"
+    assert bare.pdf is None and bare.code is None
+
+
+def test_only_plain_web_links_are_kept() -> None:
+    assert safe_url("javascript:alert(1)") is None
+    assert safe_url("https://ok.example/x") == "https://ok.example/x"
+    assert safe_url("https://ok.example/a b") is None
+    assert safe_url("//no-scheme.example") is None
+
+
+def test_three_authors_then_et_al_and_followed_authors_always_shown() -> None:
+    names = ["Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra", "Jane Q. Doe"]
+    authors, et_al = shown_authors(names)
+    assert [a.name for a in authors] == names[:3] and et_al
+    authors, et_al = shown_authors(names, followed=["J. Doe", "Alan Turing"])
+    assert [(a.name, a.followed) for a in authors] == [
+        ("Ada Lovelace", False), ("Alan Turing", True), ("Grace Hopper", False),
+        ("Jane Q. Doe", True),
+    ]
+    assert et_al  # Dijkstra is left out
+    authors, et_al = shown_authors(["Ada  Lovelace", " ", "Alan Turing"])
+    assert [a.name for a in authors] == ["Ada Lovelace", "Alan Turing"] and not et_al
+
+
+def test_summary_is_hugging_faces_when_given_else_the_contribution_sentence() -> None:
+    abstract = (
+        "Large language models are everywhere. However, they hallucinate (Smith et al. 2023). "
+        "To address this, we propose FactCheck, a decoder that cites its sources. "
+        "Code is available at https://github.com/x/y."
+    )
+    assert one_line_summary("  An AI summary.\n", abstract) == "An AI summary."
+    assert one_line_summary(None, abstract) == (
+        "We propose FactCheck, a decoder that cites its sources.")
+    assert contribution_sentence("Only background here, said at some length.") == (
+        "Only background here, said at some length.")
+    assert contribution_sentence("") == ""
+    assert "github" not in contribution_sentence("See https://github.com/x. We study cats.")
+
+
+def test_every_sample_summary_is_a_whole_sentence_of_its_abstract() -> None:
+    for paper in json.loads(SAMPLE.read_text(encoding="utf-8")):
+        summary = contribution_sentence(paper["abstract"])
+        whole = sentences(paper["abstract"])
+        assert summary, paper["title"]
+        assert any(s.endswith(summary[1:]) for s in whole), paper["title"]
+        assert not summary.lower().startswith("we release our code"), summary
+
+
+@given(st.text(alphabet=st.sampled_from("ab c-\n"), max_size=120), st.integers(5, 90))
+def test_cut_never_ends_inside_a_word(text: str, limit: int) -> None:
+    clean = " ".join(text.split())
+    cut = cut_at_word(text, limit)
+    if cut == clean:
+        return
+    kept = cut.removesuffix(ELLIPSIS)
+    assert cut.endswith(ELLIPSIS) and clean.startswith(kept) and len(kept) < len(clean)
+    rest = clean[len(kept):]
+    # what was dropped starts at a space, or with the cut word's trailing punctuation
+    assert rest[0] == " " or rest.split(" ")[0].strip(" ,;:.-–—(/") == ""
+    assert len(cut) <= limit or " " not in kept
+
+
+def test_cut_examples() -> None:
+    title = "When Long-Sequence Models Require Efficient Attention: A Study"
+    assert cut_at_word(title, 40) == "When Long-Sequence Models Require…"
+    assert cut_at_word("Supercalifragilistic words", 8) == "Supercalifragilistic…"
+    assert cut_at_word("short  title", 40) == "short title"

@@ -1,0 +1,73 @@
+"""Feedback tokens: signed per subscriber and paper, refused when altered or when the
+subscriber's nonce has rotated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from newsletter.config import Settings
+from newsletter.store.models import Subscriber
+from newsletter.tokens import FeedbackLinks, InvalidToken, feedback_check, feedback_matches
+
+
+def _person(subscriber_id: int = 7, nonce: str = "n0nce") -> Subscriber:
+    return Subscriber(id=subscriber_id, email="a@example.org", token_nonce=nonce)
+
+
+def test_a_token_names_its_subscriber_and_paper(make_settings: Callable[..., Settings]) -> None:
+    links = FeedbackLinks(make_settings())
+    token = links.token(7, 42, feedback_check("n0nce"))
+    claims = links.read(token)
+    assert (claims.subscriber_id, claims.paper_id) == (7, 42)
+    assert feedback_matches(claims, _person())
+    assert links.url("more-like-this", token).endswith(f"/more-like-this/{token}")
+
+
+def test_other_subscriber_or_paper_means_another_token(
+    make_settings: Callable[..., Settings],
+) -> None:
+    links = FeedbackLinks(make_settings())
+    check = feedback_check("n0nce")
+    tokens = {links.token(7, 42, check), links.token(8, 42, check), links.token(7, 43, check)}
+    assert len(tokens) == 3
+
+
+@pytest.mark.parametrize(
+    "alter",
+    [
+        lambda t: t.replace("7.42.", "8.42.", 1),  # another subscriber
+        lambda t: t.replace("7.42.", "7.43.", 1),  # another paper
+        lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),  # signature
+        lambda t: t.rpartition(".")[0],  # signature cut off
+        lambda t: "",
+        lambda t: "not-a-token",
+    ],
+)
+def test_altered_tokens_are_refused(
+    make_settings: Callable[..., Settings], alter: Callable[[str], str]
+) -> None:
+    links = FeedbackLinks(make_settings())
+    token = links.token(7, 42, feedback_check("n0nce"))
+    with pytest.raises(InvalidToken):
+        links.read(alter(token))
+
+
+def test_another_key_or_purpose_does_not_verify(make_settings: Callable[..., Settings]) -> None:
+    from newsletter.tokens import Purpose, make_token
+
+    ours = FeedbackLinks(make_settings(secret_key="k" * 40))
+    theirs = FeedbackLinks(make_settings(secret_key="x" * 40))
+    with pytest.raises(InvalidToken):
+        ours.read(theirs.token(7, 42, "c"))
+    with pytest.raises(InvalidToken):  # a preferences token is no feedback token
+        ours.read(make_token(make_settings(secret_key="k" * 40), Purpose.PREFERENCES, _person()))
+
+
+def test_rotating_the_nonce_voids_feedback_links(make_settings: Callable[..., Settings]) -> None:
+    links = FeedbackLinks(make_settings())
+    claims = links.read(links.token(7, 42, feedback_check("old")))
+    assert feedback_matches(claims, _person(nonce="old"))
+    assert not feedback_matches(claims, _person(nonce="new"))
+    assert not feedback_matches(claims, None)
