@@ -53,6 +53,9 @@ EXPANSION_DEPTH = 5
 # its spread). Fitted with topics held out on the simulated reader (see ``make eval``).
 LIKED_WEIGHT = 0.75
 DISLIKED_WEIGHT = 0.75
+# Cosine at which a paper is another version of one the reader turned down (same abstract under
+# a new title, a re-listing): it stays out like the paper itself.
+DUPLICATE_COSINE = 0.8
 # Width of the logistic that turns standard deviations into 0..1 relevance.
 Z_SCALE = 1.0
 # Floor on a topic's score spread: a rare topic's lone passing mention must not look outstanding.
@@ -129,6 +132,7 @@ class Nearest:
 
     columns: np.ndarray  # which topics of the batch (columns) these are
     likeness: np.ndarray  # (rows, those topics): weighted cosine with the nearest example
+    closest: np.ndarray  # (rows, those topics): plain cosine with the closest example
     which: np.ndarray  # (rows, those topics): index into ``titles``, -1 for none
     titles: list[str]
 
@@ -292,13 +296,16 @@ class RelevanceModel:
         sims = _dense(self.matrix @ self.corpus.embed(examples).T)  # (rows, examples)
         weights = np.array([e.weight for e in examples])
         likeness = np.zeros((sims.shape[0], len(columns)))
+        closest = np.zeros((sims.shape[0], len(columns)))
         nearest = np.full((sims.shape[0], len(columns)), -1)
         for e, k in enumerate(owners):
             share = sims[:, e] * weights[e]
             better = share > likeness[:, k]
             likeness[better, k] = share[better]
             nearest[better, k] = e
-        return Nearest(np.array(columns), likeness, nearest, [e.title for e in examples])
+            closest[:, k] = np.maximum(closest[:, k], sims[:, e])
+        titles = [e.title for e in examples]
+        return Nearest(np.array(columns), likeness, closest, nearest, titles)
 
     def _containing(
         self, where: sp.csr_matrix, per_topic: Sequence[tuple[tuple[int, ...], ...]]
@@ -377,6 +384,9 @@ class RelevanceModel:
                 row = self._index.get(normalized_title(example.title))
                 if row is not None:
                     relevance[row, t] = 0.0
+        if disliked is not None:  # ... or to a near-duplicate of it (another version, a re-listing)
+            copies = disliked.closest[:n] >= DUPLICATE_COSINE
+            relevance[:, disliked.columns] = np.where(copies, 0.0, relevance[:, disliked.columns])
         barred = self._containing(self._new, [t.excluded for t in terms])
         relevance = np.where(barred, 0.0, np.nan_to_num(relevance))
         return TopicScores(

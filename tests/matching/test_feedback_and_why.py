@@ -122,3 +122,11 @@ def test_matched_words_are_never_repeated(matcher: Matcher) -> None:
         quoted = [w.lower().replace("-", " ") for w in said.split('"')[1::2]]
         assert len(quoted) == len(set(quoted)), item.why
         assert len(item.why) <= MAX_WHY
+
+
+def test_another_version_of_a_paper_turned_down_stays_out_however_well_it_matches() -> None:
+    matcher = Matcher(CRAFTED, now=NOW)
+    assert "speech" in selected(matcher, SPEECH_TOPIC)
+    speech = CRAFTED[0]
+    disliked = replace(SPEECH_TOPIC, disliked=(look_alike(speech.title, speech.abstract),))
+    assert "speech" not in selected(matcher, disliked)
