@@ -46,7 +46,21 @@ def _meaning(word: str, corpus: Corpus, context: set[str]) -> str | None:
     return best[1] if best[0] > 0 else corpus.acronyms.dominant(word)
 
 
-def _phrase_terms(text: str, corpus: Corpus, context: set[str]) -> tuple[list[str], list[str]]:
+class _Context:
+    """A topic's own words, worked out only if one of its acronyms needs them."""
+
+    def __init__(self, text: str, corpus: Corpus) -> None:
+        self._text, self._corpus = text, corpus
+        self._terms: set[str] | None = None
+
+    @property
+    def terms(self) -> set[str]:
+        if self._terms is None:
+            self._terms = set(self._corpus.tokenizer.terms(self._text))
+        return self._terms
+
+
+def _phrase_terms(text: str, corpus: Corpus, context: _Context) -> tuple[list[str], list[str]]:
     """Terms of a typed phrase with acronyms spelled out, and the acronyms' own stems apart.
 
     A phrase without acronyms reads the same in any topic, so it is worked out once per run.
@@ -55,10 +69,19 @@ def _phrase_terms(text: str, corpus: Corpus, context: set[str]) -> tuple[list[st
     if known is not None:
         return known
     words = raw_words(text)
-    found = _spelled_out(words, corpus, context)
     if not any(looks_like_acronym(word) for word in words):
+        found = _spelled_out(words, corpus, set())
         corpus.phrase_cache[text] = found
-    return found
+        return found
+    return _spelled_out(words, corpus, context.terms)
+
+
+def _typed_phrase(
+    text: str, corpus: Corpus, context: _Context
+) -> tuple[list[str], list[str], tuple[int, ...] | None]:
+    """A label or keyword: its terms, its acronyms' stems, and the columns it needs to occur."""
+    terms, short = _phrase_terms(text, corpus, context)
+    return terms, short, _columns(_key(terms), corpus)
 
 
 def _spelled_out(
@@ -103,13 +126,12 @@ class QueryTerms:
 
 def query_terms(topic: TopicSpec, corpus: Corpus) -> QueryTerms:
     typed = [topic.label, *topic.keywords]
-    context = set(corpus.tokenizer.terms(" ".join([*typed, topic.description])))
+    context = _Context(" ".join([*typed, topic.description]), corpus)
     core: list[str] = []
     phrases: list[tuple[str, tuple[int, ...]]] = []
     for text in typed:
-        terms, short = _phrase_terms(text, corpus, context)
+        terms, short, needed = _typed_phrase(text, corpus, context)
         core.extend(with_bigrams(terms) + short)
-        needed = _columns(_key(terms), corpus)
         if needed:
             phrases.append((text, needed))
     described: list[str] = []
