@@ -36,7 +36,7 @@ pytest: venv
 test: lint typecheck pytest
 
 eval: venv
-	$(BIN)/python bench/eval_matching.py
+	$(BIN)/python bench/eval_matching.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

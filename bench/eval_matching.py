@@ -1,73 +1,314 @@
-"""Precision, recall, F1 and precision@5 of ``newsletter match`` on a judged topics file.
+"""How well the matcher picks papers for judged topics, the way a reader meets them.
 
-Run from the repository root: ``python bench/eval_matching.py [--papers P] [--topics T]``.
-It runs the installed ``newsletter match`` command in a subprocess, so it measures the shipped
-code path exactly as an operator would run it.
+Run from the repository root: ``python bench/eval_matching.py [--topics T] [--papers P] [-v]``
+(``make eval``). It goes through :func:`newsletter.matching.per_topic.select_per_topic`, the very
+code ``newsletter match`` runs, with the matcher digests use. Four views, per topic and as macro
+means over topics:
+
+* **all**: all papers as one pool (the pool is its own background: 272 >= the sample's size).
+* **day**: each ``seed`` page (one day's listing, 30-81 papers) as its own pool, with the
+  background a real daily run has on a fresh install: no store, so the bundled sample
+  (``newsletter/sources/sample/papers.json``) pads it; since the sample *is* these 272 papers,
+  that is the other four days' papers (the day's own are dropped as duplicates). A topic's
+  five daily selections are scored together (every false pick on any day counts); P@k is the
+  mean over days with a relevant paper of precision of the day's top min(5, relevant).
+* each **with** the topic's curated ``description`` and **without** it (label + keywords only).
+
+Then leave-one-topic-out (LOTO): every fitted constant is refitted on 14 topics (maximising mean
+F1 over the four views) and the held-out topic is scored with it. And the simulated reader: per
+topic, day by day in ``seed`` order, the first 10 papers picked are judged by the labels and fed
+back as liked / disliked examples; days 2-5 are scored with and without that feedback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
-from newsletter.matching.papers import normalized_title
-
 ROOT = Path(__file__).resolve().parent.parent
-NEWSLETTER = Path(sys.executable).with_name("newsletter")
+sys.path.insert(0, str(ROOT))
+
+from newsletter.matching import Matcher  # noqa: E402
+from newsletter.matching.jsonfiles import load_papers  # noqa: E402
+from newsletter.matching.papers import PaperRecord, normalized_title  # noqa: E402
+from newsletter.matching.per_topic import select_per_topic  # noqa: E402
+from newsletter.matching.relevance import (  # noqa: E402
+    Calibration,
+    calibration_grid,
+    feedback_grid,
+)
+from newsletter.preferences import Example, TopicSpec  # noqa: E402
+
+NOW = datetime(2026, 3, 10, 7, tzinfo=UTC)
+FEEDBACK_PER_DAY = 10
 
 
-def run_match(papers: Path, topics: Path) -> dict[str, list[dict[str, object]]]:
-    command = [str(NEWSLETTER), "match", "--papers", str(papers), "--topics", str(topics)]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        sys.exit(f"newsletter match failed ({result.returncode}): {result.stderr}")
-    selected: dict[str, list[dict[str, object]]] = json.loads(result.stdout)
-    return selected
+def _shared(name: str) -> Path:
+    """``../shared`` beside the repository (a worktree may sit one level deeper)."""
+    for base in (ROOT.parent, ROOT.parent.parent, Path("/work")):
+        if (base / "shared" / name).exists():
+            return base / "shared" / name
+    return ROOT.parent / "shared" / name
+
+
+@dataclass(frozen=True)
+class Scores:
+    precision: float
+    recall: float
+    f1: float
+    p_at: float
+
+    @staticmethod
+    def mean(rows: Sequence[Scores]) -> Scores:
+        n = max(len(rows), 1)
+        return Scores(*(sum(getattr(r, f) for r in rows) / n for f in Scores.__dataclass_fields__))
+
+
+def prf(selected: int, hits: int, relevant: int) -> tuple[float, float, float]:
+    p = hits / selected if selected else 0.0
+    r = hits / relevant if relevant else 0.0
+    return p, r, (2 * p * r / (p + r) if hits else 0.0)
+
+
+Picks = dict[str, list[str]]  # topic id -> normalized titles, best first
+
+
+def score_days(
+    days: Sequence[tuple[Picks, set[str]]], truth: dict[str, set[str]], topic: str
+) -> Scores:
+    """A topic's selections over several pools scored together (one pool is one "day")."""
+    selected = hits = relevant = 0
+    tops: list[float] = []
+    for picks, pool in days:
+        got = picks.get(topic, [])
+        wanted = truth[topic] & pool
+        selected += len(got)
+        hits += sum(1 for t in got if t in wanted)
+        relevant += len(wanted)
+        if wanted:
+            k = min(5, len(wanted))
+            tops.append(sum(1 for t in got[:k] if t in wanted) / k)
+    p, r, f1 = prf(selected, hits, relevant)
+    return Scores(p, r, f1, sum(tops) / len(tops) if tops else 0.0)
+
+
+@dataclass
+class Setup:
+    topics: list[tuple[str, TopicSpec]]
+    truth: dict[str, set[str]]
+    everything: list[PaperRecord]
+    days: list[list[PaperRecord]]
+
+
+def load(papers_path: Path, topics_path: Path) -> Setup:
+    data = json.loads(topics_path.read_text(encoding="utf-8"))
+    topics = [
+        (
+            raw["id"],
+            TopicSpec.build(
+                raw.get("label", ""),
+                raw.get("keywords", []),
+                raw.get("authors", []),
+                raw.get("excluded", []),
+                description=raw.get("description", ""),
+            ),
+        )
+        for raw in data["topics"]
+    ]
+    truth = {tid: {normalized_title(t) for t in data["labels"].get(tid, [])} for tid, _ in topics}
+    raw_papers = json.loads(papers_path.read_text(encoding="utf-8"))
+    everything = load_papers(papers_path, now=NOW)
+    by_title = {normalized_title(p.title): p for p in everything}
+    seeds: dict[str, list[PaperRecord]] = {}
+    for raw in raw_papers:
+        paper = by_title[normalized_title(raw["title"])]
+        day = seeds.setdefault(str(raw.get("seed", "")), [])
+        if paper not in day:
+            day.append(paper)
+    return Setup(topics, truth, everything, [seeds[k] for k in sorted(seeds)])
+
+
+def plain(spec: TopicSpec) -> TopicSpec:
+    """The topic as a person types it: label and keywords, no curated description."""
+    return replace(spec, description="")
+
+
+class Runner:
+    """Matchers built once per pool; each evaluation asks them through the digest code path."""
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+        self.pools: list[list[PaperRecord]] = [setup.everything, *setup.days]
+        self.matchers = [Matcher(pool, now=NOW) for pool in self.pools]
+
+    def picks(self, matcher: Matcher, topics: list[tuple[str, TopicSpec]]) -> Picks:
+        titles = {p.id: normalized_title(p.title) for p in matcher.papers}
+        chosen = select_per_topic(matcher, topics)
+        return {tid: [titles[item.paper_id] for item in items] for tid, items in chosen.items()}
+
+    def views(self, adjust: Callable[[Matcher], Matcher] = lambda m: m) -> dict[str, list[Scores]]:
+        """Per-topic scores in the four views."""
+        out: dict[str, list[Scores]] = {}
+        for name, variant in (("desc", lambda s: s), ("plain", plain)):
+            topics = [(tid, variant(spec)) for tid, spec in self.setup.topics]
+            matchers = [adjust(m) for m in self.matchers]
+            results = [
+                (self.picks(m, topics), {normalized_title(p.title) for p in m.papers})
+                for m in matchers
+            ]
+            for view, chosen in (("all", results[:1]), ("day", results[1:])):
+                out[f"{view}/{name}"] = [
+                    score_days(chosen, self.setup.truth, tid) for tid, _ in self.setup.topics
+                ]
+        return out
+
+    def reader(
+        self, with_description: bool, adjust: Callable[[Matcher], Matcher] = lambda m: m
+    ) -> tuple[list[Scores], list[Scores]]:
+        """Days 2-5 per topic without and with the simulated reader's feedback."""
+        setup = self.setup
+        day_matchers = [adjust(m) for m in self.matchers[1:]]
+        base = [(tid, spec if with_description else plain(spec)) for tid, spec in setup.topics]
+        liked: dict[str, list[Example]] = {tid: [] for tid, _ in base}
+        disliked: dict[str, list[Example]] = {tid: [] for tid, _ in base}
+        plain_days: list[tuple[Picks, set[str]]] = []
+        fed_days: list[tuple[Picks, set[str]]] = []
+        for n, matcher in enumerate(day_matchers):
+            fed = [
+                (tid, replace(spec, liked=tuple(liked[tid]), disliked=tuple(disliked[tid])))
+                for tid, spec in base
+            ]
+            pool = {normalized_title(p.title) for p in matcher.papers}
+            fed_picks = self.picks(matcher, fed)
+            if n > 0:
+                plain_days.append((self.picks(matcher, base), pool))
+                fed_days.append((fed_picks, pool))
+            by_title = {normalized_title(p.title): p for p in matcher.papers}
+            for tid, _ in base:
+                for title in fed_picks[tid][:FEEDBACK_PER_DAY]:
+                    paper = by_title[title]
+                    example = Example(paper.title, paper.abstract, tuple(paper.authors))
+                    (liked if title in setup.truth[tid] else disliked)[tid].append(example)
+        ids = [tid for tid, _ in base]
+        return (
+            [score_days(plain_days, setup.truth, tid) for tid in ids],
+            [score_days(fed_days, setup.truth, tid) for tid in ids],
+        )
+
+
+VIEWS = ("all/desc", "all/plain", "day/desc", "day/plain")
+
+
+def table(setup: Setup, views: dict[str, list[Scores]]) -> None:
+    head = " | ".join(f"{v:^23}" for v in VIEWS)
+    print(f"{'':28} | {head}")
+    print(f"{'topic':28} | " + " | ".join(f"{'P':>5} {'R':>5} {'F1':>5} {'P@k':>5}" for _ in VIEWS))
+    rows = [(tid, [views[v][i] for v in VIEWS]) for i, (tid, _) in enumerate(setup.topics)]
+    rows.append(("macro mean", [Scores.mean(views[v]) for v in VIEWS]))
+    for name, cells in rows:
+        text = " | ".join(
+            f"{s.precision:5.3f} {s.recall:5.3f} {s.f1:5.3f} {s.p_at:5.3f}" for s in cells
+        )
+        if name == "macro mean":
+            print("-" * (31 + 26 * len(VIEWS)))
+        print(f"{name[:28]:28} | {text}")
+
+
+def loto(runner: Runner, setup: Setup) -> None:
+    """Refit every fitted constant without each topic in turn; score the held-out topic."""
+    grid = calibration_grid()
+    scored = [runner.views(partial(Matcher.recalibrated, calibration=c)) for c in grid]
+    n = len(setup.topics)
+
+    def objective(k: int, topics: list[int]) -> float:
+        return sum(scored[k][v][i].f1 for v in VIEWS for i in topics) / (len(VIEWS) * len(topics))
+
+    fitted_all = max(range(len(grid)), key=lambda k: objective(k, list(range(n))))
+    held: dict[str, list[Scores]] = {v: [] for v in VIEWS}
+    chosen: list[int] = []
+    for i in range(n):
+        rest = [j for j in range(n) if j != i]
+        k = max(range(len(grid)), key=lambda k: objective(k, rest))
+        chosen.append(k)
+        for v in VIEWS:
+            held[v].append(scored[k][v][i])
+    print(f"\nLOTO over {len(grid)} candidate settings of the fitted constants:")
+    print(f"  fitted on all: {grid[fitted_all].describe()}  (shipped: {Calibration().describe()})")
+    picks = sorted({grid[k].describe() for k in chosen})
+    print(f"  chosen per held-out topic: {', '.join(picks)}")
+    print(f"{'':12} " + "  ".join(f"{v:>16}" for v in VIEWS))
+    fitted = [Scores.mean(scored[fitted_all][v]) for v in VIEWS]
+    out = [Scores.mean(held[v]) for v in VIEWS]
+    print(f"{'fitted F1':12} " + "  ".join(f"{s.f1:16.3f}" for s in fitted))
+    print(f"{'LOTO F1':12} " + "  ".join(f"{s.f1:16.3f}" for s in out))
+    print(f"{'LOTO P@k':12} " + "  ".join(f"{s.p_at:16.3f}" for s in out))
+
+
+def reader(runner: Runner, setup: Setup, *, loto: bool) -> None:
+    """The simulated reader with the shipped verdict weights, then refitted per held-out topic."""
+    print("\nSimulated reader (days 2-5, F1 / P@k macro over topics):")
+    runs = {wd: runner.reader(wd) for wd in (True, False)}
+    for with_description, (without, fed) in runs.items():
+        a, b = Scores.mean(without), Scores.mean(fed)
+        name = "with description" if with_description else "label + keywords"
+        print(
+            f"  {name:17}: no feedback {a.f1:.3f} / {a.p_at:.3f}   "
+            f"with feedback {b.f1:.3f} / {b.p_at:.3f}   gain {b.f1 - a.f1:+.3f}"
+        )
+    if not loto:
+        return
+    grid = feedback_grid()
+    fed = [
+        {wd: runner.reader(wd, partial(Matcher.recalibrated, calibration=c))[1] for wd in runs}
+        for c in grid
+    ]
+    n = len(setup.topics)
+
+    def objective(k: int, topics: list[int]) -> float:
+        return sum(fed[k][wd][i].f1 for wd in runs for i in topics) / (2 * len(topics))
+
+    fitted = max(range(len(grid)), key=lambda k: objective(k, list(range(n))))
+    chosen = [
+        max(range(len(grid)), key=lambda k: objective(k, [j for j in range(n) if j != i]))
+        for i in range(n)
+    ]
+    print(f"  LOTO over {len(grid)} verdict weightings; fitted on all: {grid[fitted].describe()}")
+    for wd in runs:
+        base = Scores.mean(runs[wd][0]).f1
+        held = sum(fed[chosen[i]][wd][i].f1 for i in range(n)) / n
+        name = "with description" if wd else "label + keywords"
+        print(
+            f"  {name:17}: fitted gain {Scores.mean(fed[fitted][wd]).f1 - base:+.3f}   "
+            f"LOTO gain {held - base:+.3f}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--papers", type=Path, default=ROOT.parent / "shared/data/papers.json")
-    parser.add_argument("--topics", type=Path, default=ROOT.parent / "shared/eval/dev_topics.json")
-    parser.add_argument("--verbose", "-v", action="store_true", help="list misses and extras")
-    parser.add_argument(
-        "--semantic", action="store_true", help="blend in sentence embeddings (needs the extra)"
-    )
+    parser.add_argument("--papers", type=Path, default=_shared("data/papers.json"))
+    parser.add_argument("--topics", type=Path, default=_shared("eval/dev_topics.json"))
+    parser.add_argument("--no-loto", action="store_true", help="skip leave-one-topic-out")
     args = parser.parse_args()
-    if args.semantic:
-        os.environ["NEWSLETTER_SEMANTIC_MATCHING"] = "on"
-    labels: dict[str, list[str]] = json.loads(args.topics.read_text())["labels"]
     started = time.perf_counter()
-    selected = run_match(args.papers, args.topics)
-    elapsed = time.perf_counter() - started
-    rows: list[tuple[str, float, float, float, float, int, int]] = []
-    for topic_id, items in selected.items():
-        truth = {normalized_title(t) for t in labels.get(topic_id, [])}
-        got = [normalized_title(str(item["title"])) for item in items]
-        hits = sum(1 for t in got if t in truth)
-        precision = hits / len(got) if got else 0.0
-        recall = hits / len(truth) if truth else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if hits else 0.0
-        top = got[:5]
-        p_at_5 = sum(1 for t in top if t in truth) / 5
-        rows.append((topic_id, precision, recall, f1, p_at_5, len(got), len(truth)))
-        if args.verbose:
-            for item in items:
-                mark = "+" if normalized_title(str(item["title"])) in truth else "-"
-                print(f"  {mark} {item['score']:.3f} {str(item['title'])[:70]}  [{item['why']}]")
-            for title in sorted(truth - set(got)):
-                print(f"  MISSED {title[:80]}")
-    print(f"{'topic':28} {'P':>6} {'R':>6} {'F1':>6} {'P@5':>6} {'sel':>4} {'rel':>4}")
-    for topic_id, p, r, f1, p5, n_sel, n_rel in rows:
-        print(f"{topic_id:28} {p:6.3f} {r:6.3f} {f1:6.3f} {p5:6.3f} {n_sel:4d} {n_rel:4d}")
-    means = [sum(row[i] for row in rows) / len(rows) for i in range(1, 5)] if rows else [0.0] * 4
-    print(f"{'macro mean':28} {means[0]:6.3f} {means[1]:6.3f} {means[2]:6.3f} {means[3]:6.3f}")
-    print(f"({len(rows)} topics, match ran in {elapsed:.2f}s)")
+    setup = load(args.papers, args.topics)
+    runner = Runner(setup)
+    print(
+        f"{len(setup.topics)} topics over {len(setup.everything)} papers "
+        f"({len(setup.days)} days of {', '.join(str(len(d)) for d in setup.days)}); "
+        "desc = with description, plain = label + keywords; P@k = precision of top min(5, rel)"
+    )
+    table(setup, runner.views())
+    if not args.no_loto:
+        loto(runner, setup)
+    reader(runner, setup, loto=not args.no_loto)
+    print(f"({time.perf_counter() - started:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -21,11 +21,15 @@ def match(
     papers: Path = typer.Option(..., "--papers", help="Papers JSON (list of title/abstract)."),
     topics: Path = typer.Option(..., "--topics", help='Topics JSON ({"topics": [...]}).'),
 ) -> None:
-    """Print, per topic id, the papers that clear the relevance threshold, best first."""
+    """Print, per topic id, the papers that clear the relevance threshold, best first.
+
+    A topic may list ``liked`` / ``disliked`` papers ({"title", "abstract", "authors"?,
+    "age_days"?}): they steer it as a reader's verdicts steer their digests.
+    """
     # Imported here: scikit-learn and SciPy take seconds to load, and every other command
     # (and `newsletter --help`) should not pay for them.
-    from newsletter.matching import Interest, Matcher
     from newsletter.matching.jsonfiles import load_papers, load_topics
+    from newsletter.matching.per_topic import match_topics
 
     now = datetime.now(UTC)
     try:
@@ -34,14 +38,19 @@ def match(
     except NewsletterError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    matcher = Matcher(listed, now=now, semantic=load_settings().semantic_matching)
+    chosen = match_topics(
+        listed,
+        [(topic.id, topic.spec) for topic in named],
+        now=now,
+        semantic=load_settings().semantic_matching,
+    )
     titles = {paper.id: paper.title for paper in listed}
-    result: dict[str, list[dict[str, object]]] = {}
-    for topic in named:
-        items = matcher.select(Interest(topics=(topic.spec,), size=len(listed)))
-        result[topic.id] = [
+    result = {
+        topic_id: [
             {"title": titles[item.paper_id], "score": round(item.score, 4), "why": item.why}
             for item in items
         ]
+        for topic_id, items in chosen.items()
+    }
     json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")

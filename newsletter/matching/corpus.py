@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import pairwise
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.preprocessing import normalize
 
 from newsletter.matching.acronyms import AcronymTable
 from newsletter.matching.papers import PaperLike
@@ -22,6 +22,28 @@ from newsletter.matching.text import Tokenizer, sentences, with_bigrams
 
 # Weight of each part of a paper: title, first sentence, middle sentences, last sentence.
 FIELD_WEIGHTS = (2.0, 1.5, 1.0, 0.5)
+
+
+class Written(Protocol):
+    """Anything with a title and an abstract: a paper, or an example paper a reader judged."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def abstract(self) -> str: ...
+
+
+def unit_rows(matrix: sp.spmatrix) -> sp.csr_matrix:
+    """Rows scaled to unit length (empty rows stay empty), on the raw arrays: sklearn's
+    ``normalize`` costs a millisecond of checks per call, and matching calls it per topic."""
+    out = sp.csr_matrix(matrix, dtype=np.float64, copy=True)
+    rows = np.repeat(np.arange(out.shape[0]), np.diff(out.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=out.data * out.data, minlength=out.shape[0]))
+    if out.data.size:
+        out.data /= norms[rows]
+    out.sort_indices()
+    return out
 
 
 def _identity(terms: list[str]) -> list[str]:
@@ -37,6 +59,8 @@ class Corpus:
         texts = [f"{p.title}\n{p.abstract or ''}" for p in pool]
         self.texts = texts
         self.tokenizer = Tokenizer(Tokenizer.closed_words(texts))
+        # Typed phrases already turned into terms (filled by matching.query).
+        self.phrase_cache: dict[str, tuple[list[str], list[str]]] = {}
         self.acronyms = AcronymTable(texts)
         fields: list[list[list[str]]] = []
         # How each new paper writes its terms, to show people words rather than stems.
@@ -52,6 +76,7 @@ class Corpus:
         counts = [self._count([parts[k] for parts in fields]) for k in range(4)]
         # Which terms each new paper's title holds: a phrase there is the paper's subject.
         self.titles = sp.csc_matrix(counts[0][: self.n_new] > 0, dtype=np.float64)
+        self.title_rows = sp.csr_matrix(self.titles)
         n_docs = len(pool)
         seen = (sum(counts[1:], counts[0]) > 0).astype(np.float64)
         df = np.asarray(seen.sum(axis=0)).ravel()
@@ -63,7 +88,7 @@ class Corpus:
             weighted = weighted + weight * part
         self.matrix = self._tfidf(sp.csr_matrix(weighted))
 
-    def _pairs(self, paper: PaperLike, text: str) -> list[list[tuple[str, str]]]:
+    def _pairs(self, paper: Written, text: str) -> list[list[tuple[str, str]]]:
         """(term, word) pairs of title, first, middle and last sentences."""
         expand = self.acronyms.expander(text).get
         parts = sentences(paper.abstract or "")
@@ -80,7 +105,7 @@ class Corpus:
             for term, word in pairs:
                 found.setdefault(term, word)
             for (a, u), (b, v) in pairwise(pairs):
-                found.setdefault(f"{a} {b}", f"{u} {v}")
+                found.setdefault(f"{a} {b}", u if u == v else f"{u} {v}")
         return found
 
     def row_terms(self, row: int) -> tuple[np.ndarray, np.ndarray]:
@@ -95,11 +120,29 @@ class Corpus:
         """Sublinear term frequency: the tenth "model" in an abstract adds little."""
         counts = counts.copy()
         counts.data = np.log1p(counts.data)
-        return sp.csr_matrix(normalize(counts.multiply(self.idf).tocsr()))
+        return unit_rows(sp.csr_matrix(counts.multiply(self.idf)))
 
     def vector(self, terms: list[str]) -> sp.csr_matrix:
         """A query vector in the same space (terms the pool never uses are dropped)."""
         return self._tfidf(self._count([terms]))
+
+    def vectors(self, docs: Sequence[list[str]]) -> sp.csr_matrix:
+        """Many term lists at once, one row each (an empty list gives an empty row)."""
+        if not docs:
+            return sp.csr_matrix((0, len(self.names)))
+        return self._tfidf(self._count(list(docs)))
+
+    def embed(self, papers: Sequence[Written]) -> sp.csr_matrix:
+        """Papers outside the pool (a reader's examples) as vectors in the pool's space."""
+        if not papers:
+            return sp.csr_matrix((0, len(self.names)))
+        parts = [self._pairs(p, f"{p.title}\n{p.abstract or ''}") for p in papers]
+        fields = [[with_bigrams([t for t, _ in pairs]) for pairs in chunks] for chunks in parts]
+        counts = [self._count([f[k] for f in fields]) for k in range(4)]
+        weighted = FIELD_WEIGHTS[0] * counts[0]
+        for weight, part in zip(FIELD_WEIGHTS[1:], counts[1:], strict=True):
+            weighted = weighted + weight * part
+        return self._tfidf(sp.csr_matrix(weighted))
 
     def term_index(self, term: str) -> int | None:
         index = self.vectorizer.vocabulary_.get(term)

@@ -7,14 +7,16 @@ operator can fix the file without reading a stack trace.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from newsletter.errors import InvalidInput
+from newsletter.matching.feedback import fade
 from newsletter.matching.papers import PaperRecord, normalized_title, title_id
-from newsletter.preferences import TopicSpec
+from newsletter.preferences import Example, TopicSpec
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,35 @@ def load_papers(path: Path, *, now: datetime) -> list[PaperRecord]:
     return list(papers.values())
 
 
+def _example(raw: Any, where: str) -> Example:
+    """A paper the reader judged: ``title``, ``abstract``, optional ``authors`` and ``age_days``.
+
+    ``age_days`` (how long ago the verdict was given) fades its weight exactly as a stored
+    verdict's does; without it the verdict counts as given today.
+    """
+    if not isinstance(raw, dict):
+        raise InvalidInput("must be an object with a title and an abstract", where=where)
+    title = raw.get("title")
+    if not isinstance(title, str) or not normalized_title(title):
+        raise InvalidInput("missing or empty title", where=f"{where}.title")
+    abstract = raw.get("abstract", "")
+    if not isinstance(abstract, str):
+        raise InvalidInput("must be a string", where=f"{where}.abstract")
+    authors = _str_list(raw.get("authors", []), f"{where}.authors")
+    age = raw.get("age_days", 0)
+    if not isinstance(age, int | float) or isinstance(age, bool) or not 0 <= age < math.inf:
+        raise InvalidInput("must be a non-negative number of days", where=f"{where}.age_days")
+    return Example(title, abstract, authors, fade(float(age)))
+
+
+def _examples(raw: Any, where: str) -> tuple[Example, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise InvalidInput("must be a list of papers", where=where)
+    return tuple(_example(item, f"{where}[{index}]") for index, item in enumerate(raw))
+
+
 def _topic(raw: Any, where: str) -> NamedTopic:
     if not isinstance(raw, dict):
         raise InvalidInput("must be an object", where=where)
@@ -125,11 +156,17 @@ def _topic(raw: Any, where: str) -> NamedTopic:
         spec = TopicSpec.build(label, description=description, **fields)
     except InvalidInput as exc:
         raise InvalidInput(exc.reason, where=where) from None
-    return NamedTopic(topic_id, spec)
+    liked = _examples(raw.get("liked"), f"{where}.liked")
+    disliked = _examples(raw.get("disliked"), f"{where}.disliked")
+    return NamedTopic(topic_id, replace(spec, liked=liked, disliked=disliked))
 
 
 def load_topics(path: Path) -> list[NamedTopic]:
-    """The ``topics`` list of a topics file; judgements under ``labels`` are the evaluator's."""
+    """The ``topics`` list of a topics file; judgements under ``labels`` are the evaluator's.
+
+    A topic may carry ``liked`` and ``disliked`` lists of papers (the reader's verdicts), used
+    exactly as a digest uses stored verdicts.
+    """
     data = _read(path)
     if not isinstance(data, dict) or not isinstance(data.get("topics"), list):
         raise InvalidInput('must be an object with a "topics" list', where=str(path))

@@ -7,14 +7,15 @@ topic ("ICL", "ASR") take the meaning the corpus defines that best fits the topi
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize
 
 from newsletter.matching.acronyms import looks_like_acronym
-from newsletter.matching.corpus import Corpus
+from newsletter.matching.corpus import Corpus, unit_rows
 from newsletter.matching.text import fold, raw_words, stem, with_bigrams
 from newsletter.preferences import TopicSpec
 
@@ -45,11 +46,50 @@ def _meaning(word: str, corpus: Corpus, context: set[str]) -> str | None:
     return best[1] if best[0] > 0 else corpus.acronyms.dominant(word)
 
 
-def _phrase_terms(text: str, corpus: Corpus, context: set[str]) -> tuple[list[str], list[str]]:
-    """Terms of a typed phrase with acronyms spelled out, and the acronyms' own stems apart."""
+class _Context:
+    """A topic's own words, worked out only if one of its acronyms needs them."""
+
+    def __init__(self, text: str, corpus: Corpus) -> None:
+        self._text, self._corpus = text, corpus
+        self._terms: set[str] | None = None
+
+    @property
+    def terms(self) -> set[str]:
+        if self._terms is None:
+            self._terms = set(self._corpus.tokenizer.terms(self._text))
+        return self._terms
+
+
+def _phrase_terms(text: str, corpus: Corpus, context: _Context) -> tuple[list[str], list[str]]:
+    """Terms of a typed phrase with acronyms spelled out, and the acronyms' own stems apart.
+
+    A phrase without acronyms reads the same in any topic, so it is worked out once per run.
+    """
+    known = corpus.phrase_cache.get(text)
+    if known is not None:
+        return known
+    words = raw_words(text)
+    if not any(looks_like_acronym(word) for word in words):
+        found = _spelled_out(words, corpus, set())
+        corpus.phrase_cache[text] = found
+        return found
+    return _spelled_out(words, corpus, context.terms)
+
+
+def _typed_phrase(
+    text: str, corpus: Corpus, context: _Context
+) -> tuple[list[str], list[str], tuple[int, ...] | None]:
+    """A label or keyword: its terms, its acronyms' stems, and the columns it needs to occur."""
+    terms, short = _phrase_terms(text, corpus, context)
+    return terms, short, _columns(_key(terms), corpus)
+
+
+def _spelled_out(
+    words: list[str], corpus: Corpus, context: set[str]
+) -> tuple[list[str], list[str]]:
     out: list[str] = []
     short: list[str] = []
-    for word in raw_words(text):
+    for word in words:
         long_form = _meaning(word, corpus, context) if looks_like_acronym(word) else None
         if long_form:
             out.extend(corpus.tokenizer.terms(long_form))
@@ -70,24 +110,34 @@ def _columns(terms: list[str], corpus: Corpus) -> tuple[int, ...] | None:
 
 
 def _unit(vector: sp.csr_matrix) -> sp.csr_matrix:
-    return sp.csr_matrix(normalize(vector))
+    return unit_rows(vector)
 
 
-def build_query(topic: TopicSpec, corpus: Corpus) -> TopicQuery:
+@dataclass(frozen=True)
+class QueryTerms:
+    """A topic's terms before weighting: enough to build many topics' vectors in one batch."""
+
+    core: list[str]  # label and keywords, acronyms spelled out, with word pairs
+    described: list[str]  # the description's terms with word pairs (empty without one)
+    phrases: tuple[tuple[str, tuple[int, ...]], ...]
+    in_title: tuple[tuple[int, ...], ...]
+    excluded: tuple[tuple[int, ...], ...]
+
+
+def query_terms(topic: TopicSpec, corpus: Corpus) -> QueryTerms:
     typed = [topic.label, *topic.keywords]
-    context = set(corpus.tokenizer.terms(" ".join([*typed, topic.description])))
+    context = _Context(" ".join([*typed, topic.description]), corpus)
     core: list[str] = []
     phrases: list[tuple[str, tuple[int, ...]]] = []
     for text in typed:
-        terms, short = _phrase_terms(text, corpus, context)
+        terms, short, needed = _typed_phrase(text, corpus, context)
         core.extend(with_bigrams(terms) + short)
-        needed = _columns(_key(terms), corpus)
         if needed:
             phrases.append((text, needed))
-    vector = _unit(corpus.vector(core))
+    described: list[str] = []
     if topic.description:
         terms, _ = _phrase_terms(topic.description, corpus, context)
-        vector = _unit(vector + DESCRIPTION_WEIGHT * _unit(corpus.vector(with_bigrams(terms))))
+        described = with_bigrams(terms)
     # A phrase common to many papers ("language models") says nothing even in a title.
     in_title = tuple(
         cols for _, cols in phrases if max(corpus.idf[c] for c in cols) >= corpus.distinctive_idf
@@ -97,32 +147,75 @@ def build_query(topic: TopicSpec, corpus: Corpus) -> TopicQuery:
         needed = _columns(_key(corpus.tokenizer.terms(text)), corpus)
         if needed:
             excluded.append(needed)
+    return QueryTerms(core, described, tuple(phrases), in_title, tuple(excluded))
+
+
+def query_matrix(terms: Sequence[QueryTerms], corpus: Corpus) -> sp.csr_matrix:
+    """Unit query vectors of many topics, one row each, built with two vectoriser calls."""
+    both = corpus.vectors([t.core for t in terms] + [t.described for t in terms])
+    core, described = _unit(both[: len(terms)]), _unit(both[len(terms) :])
+    return _unit(core + DESCRIPTION_WEIGHT * described)
+
+
+def build_query(topic: TopicSpec, corpus: Corpus) -> TopicQuery:
+    terms = query_terms(topic, corpus)
+    vector = query_matrix([terms], corpus)
     dense = np.asarray(vector.toarray()).ravel()
-    return TopicQuery(vector, dense, tuple(phrases), in_title, tuple(excluded))
+    return TopicQuery(vector, dense, terms.phrases, terms.in_title, terms.excluded)
 
 
-def explain_terms(query: TopicQuery, corpus: Corpus, row: int) -> tuple[str, ...]:
-    """The words that made the paper match: the subscriber's own phrases first, then others.
+def _overlaps(word: str, shown: list[str]) -> bool:
+    """A word already said, or part of (or containing) one already said, is a repeat."""
+    key = _plain(word)
+    return any(key in _plain(other) or _plain(other) in key for other in shown)
 
-    Words most papers share ("model", "learning") explain nothing and are left out.
+
+def _plain(text: str) -> str:
+    """ "Program-repair", "program repair" and "programrepair" say the same thing."""
+    return "".join(_stems(text))
+
+
+def _stems(text: str) -> list[str]:
+    return [stem(part) for part in re.split(r"[\W_]+", fold(text)) if part]
+
+
+def explain_terms(
+    terms: QueryTerms, q_columns: np.ndarray, q_values: np.ndarray, corpus: Corpus, row: int
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The words that made paper ``row`` match, and the subscriber's phrases its title holds.
+
+    ``q_columns`` / ``q_values``: the topic's query as a sorted sparse row.
+
+    The subscriber's own phrases come first, as they typed them; then the paper's own wording of
+    the query's heaviest distinctive terms. Words most papers share ("model", "learning")
+    explain nothing and are left out, and nothing is said twice.
     """
     columns, values = corpus.row_terms(row)
     present = set(columns.tolist())
-    shown = [text for text, cols in query.phrases if all(c in present for c in cols)]
-    covered = {
-        part
-        for text, cols in query.phrases
-        if text in shown
-        for c in cols
-        for part in corpus.names[c].split(" ")
-    }
-    weights = values * query.dense[columns]
+    titles = corpus.title_rows
+    titled_columns = set(titles.indices[titles.indptr[row] : titles.indptr[row + 1]].tolist())
+    shown: list[str] = []
+    titled: list[str] = []
+    for text, cols in terms.phrases:
+        if all(c in present for c in cols) and not _overlaps(text, shown):
+            shown.append(text)
+            if all(c in titled_columns for c in cols):
+                titled.append(text)
+    # The query's weight of each of the paper's terms, read off its sparse row (sorted columns).
+    at = np.minimum(np.searchsorted(q_columns, columns), max(len(q_columns) - 1, 0))
+    found = q_columns[at] == columns if len(q_columns) else np.zeros(len(columns), dtype=bool)
+    weights = np.where(found, values * (q_values[at] if len(q_values) else 0.0), 0.0)
     for k in np.argsort(-weights)[: 4 * MAX_REASONS]:
         column = int(columns[k])
         if weights[k] <= 0 or len(shown) >= MAX_REASONS:
             break
-        parts = corpus.names[column].split(" ")
-        if corpus.idf[column] >= corpus.distinctive_idf and not set(parts) <= covered:
-            shown.append(corpus.wordings[row].get(corpus.names[column], corpus.names[column]))
-            covered.update(parts)
-    return tuple(shown[:MAX_REASONS])
+        if corpus.idf[column] < corpus.distinctive_idf:
+            continue
+        word = corpus.wordings[row].get(corpus.names[column], corpus.names[column])
+        # A pair of words the paper never writes side by side ("correlation human") reads as
+        # a fragment: only pairs as written are shown.
+        if " " in word and fold(word) not in fold(corpus.texts[row]):
+            continue
+        if not _overlaps(word, shown):
+            shown.append(word)
+    return tuple(shown[:MAX_REASONS]), tuple(titled)

@@ -1,4 +1,4 @@
-"""Ordering relevant papers: relevance first, trending as a tie-breaker with weight."""
+"""Ordering relevant papers, and the one line under each that says why it was picked."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ from newsletter.matching.relevance import Judgement
 
 # Share of the final score that trending may move; relevance keeps the rest.
 TRENDING_WEIGHT = 0.2
+# A why-line fits one line of a phone screen.
+MAX_WHY = 70
+# The topic keeps at least this many characters when the reason needs room.
+MIN_HEAD = 24
 
 
 def blend(relevance: float, trending: float) -> float:
@@ -13,14 +17,46 @@ def blend(relevance: float, trending: float) -> float:
     return relevance * (1.0 - TRENDING_WEIGHT + TRENDING_WEIGHT * trending)
 
 
-def explain(label: str, judgement: Judgement, max_words: int = 4) -> str:
-    """One short line a subscriber reads under the paper's title."""
-    parts: list[str] = []
-    if judgement.matched:
-        parts.append(f'Matches your topic "{label}": {", ".join(judgement.matched[:max_words])}')
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 1)].rsplit(" ", 1)[0].rstrip(" ,;:-—")
+    return f"{cut or text[: limit - 1]}…"
+
+
+def _quoted(words: tuple[str, ...], room: int) -> str:
+    """As many quoted words as fit in ``room`` characters (at least the first)."""
+    out = f'"{words[0]}"'
+    for word in words[1:]:
+        longer = f'{out}, "{word}"'
+        if len(longer) > room:
+            break
+        out = longer
+    return out
+
+
+def explain(label: str, judgement: Judgement, limit: int = MAX_WHY) -> str:
+    """One short line a subscriber reads at a glance under the paper's title.
+
+    The topic, then the single strongest reason: a followed author, a liked paper it resembles,
+    the subscriber's own phrase in the title, or the words it shares with the topic. The topic
+    gives way first when the line is too long, so the reason stays whole.
+    """
+    head = label[:1].upper() + label[1:]
+    room = max(limit - min(len(head), MIN_HEAD) - 3, 20)
     if judgement.followed:
-        lead = "by" if parts else f'Your topic "{label}": by'
-        parts.append(f"{lead} {judgement.followed}, whom you follow")
-    if not parts:
-        return f'Matches your topic "{label}"'
-    return "; ".join(parts)
+        reason = f"by {judgement.followed}, whom you follow"
+    elif judgement.liked:
+        suffix = ", which you liked"
+        title = shorten(judgement.liked, max(room - len(suffix) - 7, 12))
+        reason = f'like "{title}"{suffix}'
+    elif judgement.in_title:
+        reason = f"title says {_quoted(judgement.in_title, room - 10)}"
+    elif judgement.matched:
+        reason = f"about {_quoted(judgement.matched, room - 6)}"
+    else:
+        return shorten(head, limit)
+    reason = shorten(reason, room)
+    head = shorten(head, max(limit - len(reason) - 3, MIN_HEAD))
+    return f"{head} — {reason}"

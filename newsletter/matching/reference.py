@@ -15,7 +15,7 @@ from importlib import resources
 
 from newsletter.matching.papers import PaperLike, PaperRecord, normalized_title, title_id
 
-MIN_POOL = 200
+MIN_POOL = 300
 
 
 @lru_cache(maxsize=1)

@@ -6,6 +6,7 @@ in proportion to the variety of interests, not to the number of people who hold 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,11 +14,14 @@ from typing import TypeVar
 
 from newsletter.matching.papers import PaperLike
 from newsletter.matching.ranking import blend, explain
-from newsletter.matching.relevance import THRESHOLD, RelevanceModel
+from newsletter.matching.relevance import Calibration, RelevanceModel, TopicHits
 from newsletter.matching.trending import trending
 from newsletter.preferences import TopicSpec
 
 K = TypeVar("K", bound=Hashable)
+
+# Distinct topics judged in one batch: big enough for fast products, small enough for memory.
+BATCH_TOPICS = 2000
 
 
 @dataclass(frozen=True)
@@ -60,33 +64,67 @@ class Matcher:
         now: datetime,
         background: Sequence[PaperLike] = (),
         semantic: bool | str | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
         """``background``: older papers, for word and score statistics only (never selected).
         ``semantic``: blend in sentence embeddings (the ``semantic_matching`` setting: off, auto,
         on; or a bool). None means off.
         """
         self.papers = list(papers)
-        self._model = RelevanceModel(self.papers, background, semantic=semantic)
+        self._model = RelevanceModel(
+            self.papers, background, semantic=semantic, calibration=calibration
+        )
         self._trending = [trending(paper, now) for paper in self.papers]
+        self._reset()
+
+    def _reset(self) -> None:
         self._by_topic: dict[tuple[TopicSpec, str], list[ScoredPaper]] = {}
         self._by_set: dict[tuple[tuple[TopicSpec, str], ...], list[DigestItem]] = {}
+        self._judged: dict[tuple[TopicSpec, str], TopicHits] = {}
+
+    def recalibrated(self, calibration: Calibration) -> Matcher:
+        """The same papers and statistics under other fitted constants (for the evaluation)."""
+        other = copy.copy(self)
+        other._model = self._model.recalibrated(calibration)
+        other._reset()
+        return other
+
+    def prepare(self, topics: Iterable[TopicSpec]) -> None:
+        """Judge every not yet judged distinct topic in batches of matrix products.
+
+        An edition calls this once with all its subscribers' topics; :meth:`select` then only
+        reads the results. Reasons are worked out later, for the papers actually shown.
+        """
+        todo: dict[tuple[TopicSpec, str], TopicSpec] = {}
+        for topic in topics:
+            key = (topic, topic.description)  # the description is not part of a spec's equality
+            if key not in self._by_topic and key not in self._judged:
+                todo.setdefault(key, topic)
+        keys = list(todo)
+        for start in range(0, len(keys), BATCH_TOPICS):
+            chunk = keys[start : start + BATCH_TOPICS]
+            judged = self._model.judge_many([todo[key] for key in chunk])
+            for column, key in enumerate(chunk):
+                self._judged[key] = judged.hits(column)
 
     def relevant(self, topic: TopicSpec) -> list[ScoredPaper]:
         """Papers clearing the threshold for ``topic``, best first (cached per distinct topic)."""
-        key = (topic, topic.description)  # the description is not part of a spec's equality
+        key = (topic, topic.description)
         cached = self._by_topic.get(key)
         if cached is not None:
             return cached
+        if key not in self._judged:
+            self.prepare([topic])
+        hits = self._judged.pop(key)
         scored: list[ScoredPaper] = []
-        judged = self._model.judge(topic)
-        for paper, heat, judgement in zip(self.papers, self._trending, judged, strict=True):
-            if judgement.relevance < THRESHOLD:
-                continue
+        for k, row in enumerate(hits.rows.tolist()):
+            judgement = hits.judgement(k)
+            paper = self.papers[row]
             scored.append(
                 ScoredPaper(
                     paper=paper,
                     relevance=judgement.relevance,
-                    score=blend(judgement.relevance, heat),
+                    score=blend(judgement.relevance, self._trending[row]),
                     topic=topic.label,
                     why=explain(topic.label, judgement),
                 )
@@ -136,6 +174,8 @@ def iter_digests(
 ) -> Iterator[tuple[K, list[DigestItem]]]:
     """Streams digests so memory stays flat however many subscribers there are."""
     matcher = Matcher(papers, now=now, background=background, semantic=semantic)
+    interests = list(interests)
+    matcher.prepare(topic for _, interest in interests for topic in interest.topics)
     for key, interest in interests:
         yield key, matcher.select(interest)
 

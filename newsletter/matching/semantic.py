@@ -65,6 +65,12 @@ class SemanticIndex:
     def __init__(self, texts: Sequence[str]) -> None:
         self.vectors = embed(texts)
 
+    def scores_many(self, topic_texts: Sequence[str]) -> np.ndarray:
+        """(papers, topics) cosines, all topics embedded in one call."""
+        if self.vectors.size == 0 or not topic_texts:
+            return np.zeros((len(self.vectors), len(topic_texts)))
+        return np.asarray(self.vectors @ embed(topic_texts).T)
+
     def scores(self, topic_text: str) -> np.ndarray:
         if self.vectors.size == 0:
             return np.zeros(len(self.vectors))

@@ -110,7 +110,10 @@ class Tokenizer:
                 continue
             found = known.get(word)
             if found is None:
-                found = tuple((stem(part), part) for part in self.split(word) if is_content(part))
+                # Each part is shown as the whole word: "multi" alone would read as a fragment.
+                parts = self.split(word)
+                shown = parts[0] if len(parts) == 1 else fold(word)
+                found = tuple((stem(part), shown) for part in parts if is_content(part))
                 known[word] = found
             out.extend(found)
         return out

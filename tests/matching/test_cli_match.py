@@ -52,7 +52,7 @@ def test_prints_each_topics_selection_as_one_json_object(files: tuple[Path, Path
     for items in out.values():
         assert all(set(item) == {"title", "score", "why"} for item in items)
         assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
-    assert out["code"][0]["why"].startswith('Matches your topic "LLMs for code"')
+    assert out["code"][0]["why"].startswith("LLMs for code — ")
 
 
 @pytest.mark.parametrize(
@@ -88,3 +88,53 @@ def test_a_missing_file_is_named(files: tuple[Path, Path], tmp_path: Path) -> No
     result = CliRunner().invoke(app, ["--papers", str(missing), "--topics", str(files[1])])
     assert result.exit_code != 0
     assert "nowhere.json: cannot read file" in result.stderr
+
+
+def test_liked_and_disliked_papers_steer_a_topic(tmp_path: Path, files: tuple[Path, Path]) -> None:
+    images = CRAFTED[2]
+    topics = {
+        "topics": [
+            {
+                "id": "speech",
+                "label": "speech recognition",
+                "keywords": ["audio"],
+                "liked": [
+                    {
+                        "title": f"A study: {images.title}",
+                        "abstract": images.abstract,
+                        "authors": ["Ann Example"],
+                        "age_days": 3,
+                    }
+                ],
+                "disliked": [],
+            }
+        ]
+    }
+    topics_file = tmp_path / "steered.json"
+    topics_file.write_text(json.dumps(topics))
+    result = run(files[0], topics_file)
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    out = json.loads(result.stdout)  # type: ignore[attr-defined]
+    liked = [i for i in out["speech"] if i["title"] == images.title]
+    assert liked and liked[0]["why"].endswith(", which you liked")
+
+
+@pytest.mark.parametrize(
+    ("entry", "named"),
+    [
+        ({"liked": {"title": "x"}}, "topic [0].liked: must be a list of papers"),
+        ({"liked": ["x"]}, "topic [0].liked[0]: must be an object"),
+        ({"disliked": [{"abstract": "a"}]}, "topic [0].disliked[0].title: missing or empty"),
+        ({"liked": [{"title": "t", "abstract": 3}]}, "topic [0].liked[0].abstract: must be"),
+        ({"liked": [{"title": "t", "authors": "A"}]}, "topic [0].liked[0].authors: must be"),
+        ({"liked": [{"title": "t", "age_days": -1}]}, "topic [0].liked[0].age_days: must be"),
+    ],
+)
+def test_bad_verdict_entries_are_named_by_field(
+    tmp_path: Path, files: tuple[Path, Path], entry: dict[str, object], named: str
+) -> None:
+    topics_file = tmp_path / "bad.json"
+    topics_file.write_text(json.dumps({"topics": [{"id": "t", "label": "speech"} | entry]}))
+    result = run(files[0], topics_file)
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    assert named in result.output  # type: ignore[attr-defined]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsletter.matching import DigestItem, Interest, Matcher, iter_digests, select_digests
-from newsletter.matching.relevance import RelevanceModel
+from newsletter.matching.relevance import RelevanceModel, TopicScores
 from newsletter.preferences import TopicSpec
 from tests.matching.conftest import CRAFTED, NOW, REPAIR, SPEECH
 
@@ -73,13 +73,13 @@ def test_popularity_alone_never_selects_a_paper() -> None:
 
 def test_cost_grows_with_distinct_topics_not_subscribers(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    judge = RelevanceModel.judge
+    judge_many = RelevanceModel.judge_many
 
-    def counting(self: RelevanceModel, topic: TopicSpec) -> object:
-        calls.append(topic.label)
-        return judge(self, topic)
+    def counting(self: RelevanceModel, topics: Sequence[TopicSpec]) -> TopicScores:
+        calls.extend(topic.label for topic in topics)
+        return judge_many(self, topics)
 
-    monkeypatch.setattr(RelevanceModel, "judge", counting)
+    monkeypatch.setattr(RelevanceModel, "judge_many", counting)
 
     def subscribers() -> Iterator[tuple[int, Interest]]:
         for n in range(3000):

@@ -39,8 +39,8 @@ class FakeIndex:
     def __init__(self, texts: list[str]) -> None:
         self.scores_ = np.array([5.0 if "allotment" in t else 0.0 for t in texts])
 
-    def scores(self, topic_text: str) -> np.ndarray:
-        return self.scores_
+    def scores_many(self, topic_texts: list[str]) -> np.ndarray:
+        return np.tile(self.scores_[:, None], (1, len(topic_texts)))
 
 
 def test_embeddings_are_blended_on_the_same_scale(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -115,6 +115,7 @@ class Sender:
         self._queued = 0
         self._last_extend = 0.0
         self._fatal: BaseException | None = None
+        self._preparer: Preparer | None = None
         self._digests = True
 
     async def _db(self, function: Callable[..., T], *args: Any) -> T:
@@ -139,8 +140,6 @@ class Sender:
         stop = stop or asyncio.Event()
         self._digests = digests
         queue: asyncio.Queue[Job | None] = asyncio.Queue(self.settings.delivery_batch_size)
-        # An account-email-only sender composes in-process: no child for a few small emails.
-        preparer = Preparer(self.settings, self.db.url, children=self.composers if digests else 0)
         recorder = Recorder(self._write, tick=self._extend_leases)
         flusher = asyncio.create_task(recorder.run())
         workers = [
@@ -148,7 +147,7 @@ class Sender:
             for _ in range(self.settings.smtp_pool_size)
         ]
         try:
-            await self._produce(queue, preparer, stop, edition_id, until_idle, poll_seconds, wake)
+            await self._produce(queue, stop, edition_id, until_idle, poll_seconds, wake)
         finally:
             for _ in workers:
                 await queue.put(None)
@@ -157,13 +156,14 @@ class Sender:
             await flusher
             await self._db(self.ledger.release, self._unsent)
             self._db_thread.shutdown(wait=True)
-            preparer.close()
+            if self._preparer is not None:
+                self._preparer.close()
         if self._fatal is not None:
             raise self._fatal
         return self.summary
 
     async def _produce(
-        self, queue: asyncio.Queue[Job | None], preparer: Preparer, stop: asyncio.Event,
+        self, queue: asyncio.Queue[Job | None], stop: asyncio.Event,
         edition_id: int | None, until_idle: bool, poll_seconds: float,
         wake: asyncio.Event | None = None,
     ) -> None:
@@ -184,7 +184,9 @@ class Sender:
                 await queue.put(account)
             self._queued = 0
             try:
-                finished = await self._queue_batch(claims, queue, preparer, stop)
+                finished = not claims or await self._queue_batch(
+                    claims, queue, self._composing(), stop
+                )
             finally:  # stopped, or the composing process failed: hand back what is left
                 self._unsent.extend(c.id for c in claims[self._queued :])
             if not finished:
@@ -220,6 +222,13 @@ class Sender:
         finally:
             for task in ahead:
                 task.cancel()
+
+    def _composing(self) -> Preparer:
+        """The composing processes, started with the first digest: a sender that only ever
+        sends account emails (the web app's own) starts none."""
+        if self._preparer is None:
+            self._preparer = Preparer(self.settings, self.db.url, children=self.composers)
+        return self._preparer
 
     def _claim(
         self, now: datetime, edition_id: int | None

@@ -22,6 +22,7 @@ from newsletter.delivery.messages.headers import delivery_message_id
 from newsletter.delivery.messages.message import build_message_bytes, validate_address
 from newsletter.delivery.sending.transport import Transport
 from newsletter.errors import DeliveryError, InvalidInput, PermanentDeliveryError
+from newsletter.inbound.verp import bounce_address
 from newsletter.render import render_email
 from newsletter.render.contexts import (
     confirm_context,
@@ -98,7 +99,8 @@ async def deliver_account_email(
             recipient, message_id, data = compose_account_email(settings, claim, at)
         except InvalidInput as exc:
             raise PermanentDeliveryError(str(exc)) from exc
-        reply = await transport.send_raw(settings.sender_address, recipient, data)
+        # The return path names the row (VERP), so a bounce of a confirmation finds it too.
+        reply = await transport.send_raw(bounce_address(settings, claim.id), recipient, data)
     except Exception as exc:
         if stops_sender(exc):
             raise

@@ -122,13 +122,13 @@ def test_matching_work_follows_distinct_topics_not_subscribers(
     for n in range(30):
         add_subscriber(db, f"s{n}@example.org", topics[n % 3])
     judged: list[object] = []
-    original = RelevanceModel.judge
+    original = RelevanceModel.judge_many
 
-    def counting(self: RelevanceModel, topic: object) -> object:
-        judged.append(topic)
-        return original(self, topic)  # type: ignore[arg-type]
+    def counting(self: RelevanceModel, topics: list[object]) -> object:
+        judged.extend(topics)
+        return original(self, topics)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(RelevanceModel, "judge", counting)
+    monkeypatch.setattr(RelevanceModel, "judge_many", counting)
     stats = build_edition(db, make_settings(), frequency=Frequency.DAILY, issue_date=DAY, now=NOW)
     assert stats.queued == 30
     assert len(judged) == 2  # two distinct topics, thirty subscribers

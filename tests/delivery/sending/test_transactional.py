@@ -12,6 +12,7 @@ from newsletter.config import Settings
 from newsletter.delivery.editions.build import build_edition
 from newsletter.delivery.ledger.claims import Ledger
 from newsletter.delivery.ledger.outbox import queue_account_email
+from newsletter.inbound.verp import delivery_of
 from newsletter.store.database import Database
 from newsletter.store.models import (
     Delivery,
@@ -58,6 +59,10 @@ async def test_account_emails_go_before_an_editions_backlog(
     summary, _ = await run_sender(settings)
     assert summary.sent == 6
     assert smtp_server.received[0].rcpt_tos == ["new@example.org"]
+    # Its return path names its ledger row, so a bounce of the confirmation is tied to it.
+    with db.session() as session:
+        row = session.scalars(select(Delivery.id).where(Delivery.kind == K.CONFIRM)).one()
+    assert delivery_of(settings, smtp_server.received[0].mail_from) == row
     [confirm] = smtp_server.messages_to("new@example.org")
     assert "Confirm" in str(confirm["Subject"]) and confirm["List-Unsubscribe"] is None
     link = next(w for w in confirm.get_body(("plain",)).get_content().split()  # type: ignore[union-attr]

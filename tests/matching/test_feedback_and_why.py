@@ -1,0 +1,132 @@
+"""A reader's verdicts steer their topic, short typed topics work on one day's pool, and the
+why-line reads at a glance."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from newsletter.matching import Interest, Matcher
+from newsletter.matching.jsonfiles import load_papers
+from newsletter.matching.papers import normalized_title
+from newsletter.matching.ranking import MAX_WHY, explain
+from newsletter.matching.relevance import Judgement
+from newsletter.preferences import Example, TopicSpec
+from tests.matching.conftest import CRAFTED, DEMONSTRATIONS, IMAGES, NOW
+
+ROOT = Path(__file__).resolve().parents[2]
+# ../shared beside the repository (a worktree sits one level deeper).
+SHARED = next(
+    (b / "shared" for b in (ROOT.parent, ROOT.parent.parent) if (b / "shared").exists()),
+    ROOT.parent / "shared",
+)
+SPEECH_TOPIC = TopicSpec.build("speech recognition", ["audio"])
+
+
+def selected(matcher: Matcher, topic: TopicSpec) -> list[str]:
+    return [str(i.paper_id) for i in matcher.select(Interest((topic,), size=50))]
+
+
+def look_alike(title: str, abstract: str) -> Example:
+    """Another paper saying nearly the same thing under another title."""
+    return Example(f"A study: {title.lower()}", abstract)
+
+
+def test_a_liked_look_alike_pulls_a_paper_in_and_says_so() -> None:
+    matcher = Matcher(CRAFTED, now=NOW)
+    assert "images" not in selected(matcher, SPEECH_TOPIC)
+    liked = replace(SPEECH_TOPIC, liked=(look_alike(IMAGES.title, IMAGES.abstract),))
+    items = {str(i.paper_id): i for i in matcher.select(Interest((liked,), size=50))}
+    assert "images" in items
+    assert items["images"].why.startswith('Speech recognition — like "A study:')
+    assert items["images"].why.endswith(", which you liked")
+    assert "speech" in items  # the topic's own words still count
+
+
+def test_a_disliked_look_alike_pushes_a_paper_out() -> None:
+    matcher = Matcher(CRAFTED, now=NOW)
+    topic = TopicSpec.build("transformers")
+    assert {"demos", "music"} <= set(selected(matcher, topic))
+    disliked = replace(topic, disliked=(look_alike(DEMONSTRATIONS.title, DEMONSTRATIONS.abstract),))
+    after = selected(matcher, disliked)
+    assert "demos" not in after
+    assert "music" in after
+
+
+def test_a_faded_verdict_moves_less_than_a_fresh_one() -> None:
+    matcher = Matcher(CRAFTED, now=NOW)
+    example = look_alike(IMAGES.title, IMAGES.abstract)
+    fresh = replace(SPEECH_TOPIC, liked=(example,))
+    faded = replace(SPEECH_TOPIC, liked=(replace(example, weight=0.01),))
+    score = {
+        name: next(
+            (
+                i.relevance
+                for i in matcher.select(Interest((t,), size=50))
+                if i.paper_id == "images"
+            ),
+            0.0,
+        )
+        for name, t in (("fresh", fresh), ("faded", faded))
+    }
+    assert score["fresh"] > score["faded"]
+
+
+@pytest.mark.skipif(not (SHARED / "data/papers.json").exists(), reason="needs ../shared/data")
+def test_a_short_typed_topic_finds_its_papers_in_a_thirty_paper_day() -> None:
+    raw = json.loads((SHARED / "data/papers.json").read_text(encoding="utf-8"))
+    labels = json.loads((SHARED / "eval/dev_topics.json").read_text(encoding="utf-8"))["labels"]
+    seed = sorted({r["seed"] for r in raw})[2]
+    every = {
+        normalized_title(p.title): p for p in load_papers(SHARED / "data/papers.json", now=NOW)
+    }
+    day = [every[normalized_title(r["title"])] for r in raw if r["seed"] == seed]
+    assert len(day) == 30
+    relevant = {normalized_title(t) for t in labels["speech-audio"]}
+    topic = TopicSpec.build("speech recognition", ["ASR"])  # two words and a keyword
+    items = Matcher(day, now=NOW).select(Interest((topic,), size=30))
+    got = {
+        normalized_title(every_title)
+        for every_title in (p.title for p in day if p.id in {i.paper_id for i in items})
+    }
+    wanted = relevant & {normalized_title(p.title) for p in day}
+    assert wanted and got
+    assert got <= wanted  # nothing off topic
+    assert items[0].why.startswith("Speech recognition — ")
+
+
+def test_why_line_has_no_repeats_and_fits_a_phone() -> None:
+    judgement = Judgement(
+        0.9, matched=("state space model", "state space models", "State-space model", "Mamba")
+    )
+    line = explain("state space models", judgement)
+    assert line == 'State space models — about "state space model", "state space models"' or (
+        line.count("state space") <= 2 and len(line) <= MAX_WHY
+    )
+    titled = explain(
+        "speech recognition",
+        Judgement(0.9, ("speech recognition",), in_title=("speech recognition",)),
+    )
+    assert titled == 'Speech recognition — title says "speech recognition"'
+    long = explain("a very long topic label " * 4, Judgement(0.9, liked="word " * 40))
+    assert len(long) <= MAX_WHY and not long.endswith(" ")
+
+
+def test_matched_words_are_never_repeated(matcher: Matcher) -> None:
+    topic = TopicSpec.build("LLMs for code", ["program repair", "program-repair", "code LLM"])
+    for item in matcher.relevant(topic):
+        said = item.why.split(" — ", 1)[1]
+        quoted = [w.lower().replace("-", " ") for w in said.split('"')[1::2]]
+        assert len(quoted) == len(set(quoted)), item.why
+        assert len(item.why) <= MAX_WHY
+
+
+def test_another_version_of_a_paper_turned_down_stays_out_however_well_it_matches() -> None:
+    matcher = Matcher(CRAFTED, now=NOW)
+    assert "speech" in selected(matcher, SPEECH_TOPIC)
+    speech = CRAFTED[0]
+    disliked = replace(SPEECH_TOPIC, disliked=(look_alike(speech.title, speech.abstract),))
+    assert "speech" not in selected(matcher, disliked)
