@@ -114,7 +114,12 @@ def run(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--papers", type=Path, default=ROOT.parent / "shared/data/papers.json")
+    # ../shared beside the repository (a worktree sits one level deeper).
+    shared = next(
+        (b / "shared" for b in (ROOT.parent, ROOT.parent.parent) if (b / "shared").exists()),
+        ROOT.parent / "shared",
+    )
+    parser.add_argument("--papers", type=Path, default=shared / "data/papers.json")
     parser.add_argument("--new-papers", type=int, default=500)
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--topic-sets", type=int, default=1_000)

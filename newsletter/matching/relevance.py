@@ -8,8 +8,9 @@ is standardised against a few hundred typical papers, not against a daily pool o
 Short typed topics say little, so the query is widened by pseudo-relevance feedback: the papers
 that best fit it (new or background) lend it their words, through the paper-paper similarity
 matrix, so "medical AI: clinical NLP" comes to meet "patients" and "radiology" without any list
-of synonyms. A reader's verdicts act the same way (Rocchio): liked papers pull look-alikes in,
-disliked ones push them out, each weighted by how fresh the verdict is.
+of synonyms. A reader's verdicts act the same way: liked papers pull look-alikes in, disliked
+ones push them out, each weighted by how fresh the verdict is, and by how little the topic says
+itself (two typed words need the verdicts; a curated paragraph hardly does).
 
 Everything is a matrix operation over many topics at once (:meth:`RelevanceModel.judge_many`),
 so an edition's thousands of distinct topics cost a few sparse products, not a loop.
@@ -51,8 +52,13 @@ EXPANSION_DEPTH = 5
 # Weights of a reader's verdicts: likeness to the nearest liked paper pulls a paper up, likeness
 # to the nearest disliked one pushes it down (in the topic's standard deviations once divided by
 # its spread). Fitted with topics held out on the simulated reader (see ``make eval``).
-LIKED_WEIGHT = 0.75
-DISLIKED_WEIGHT = 0.75
+LIKED_WEIGHT = 1.5
+DISLIKED_WEIGHT = 1.5
+# How much a topic's own words count against its verdicts: the verdicts' weights above are scaled
+# by VERDICT_SAY / (VERDICT_SAY + the number of terms in the topic's query). Two typed words lean
+# on the reader's verdicts; a curated paragraph already says what it wants, and look-alikes of a
+# few liked papers would only pull in its neighbours (fitted with topics held out; 0 = no scaling).
+VERDICT_SAY = 20.0
 # Cosine at which a paper is another version of one the reader turned down (same abstract under
 # a new title, a re-listing): it stays out like the paper itself.
 DUPLICATE_COSINE = 0.8
@@ -78,12 +84,19 @@ class Calibration:
     expansion: float = EXPANSION
     liked: float = LIKED_WEIGHT
     disliked: float = DISLIKED_WEIGHT
+    say: float = VERDICT_SAY
 
     def describe(self) -> str:
         return (
             f"cut={self.cut:.2f} expansion={self.expansion:.2f} "
-            f"liked={self.liked:.2f} disliked={self.disliked:.2f}"
+            f"liked={self.liked:.2f} disliked={self.disliked:.2f} say={self.say:g}"
         )
+
+    def verdict_share(self, query_terms: np.ndarray) -> np.ndarray:
+        """Per topic, the share of the verdict weights its query's size leaves them."""
+        if self.say <= 0:
+            return np.ones(len(query_terms))
+        return np.asarray(self.say / (self.say + query_terms))
 
 
 def calibration_grid() -> list[Calibration]:
@@ -94,8 +107,12 @@ def calibration_grid() -> list[Calibration]:
 
 def feedback_grid() -> list[Calibration]:
     """Candidate verdict weights, fitted on the simulated reader with topics held out."""
-    pairs = ((0.25, 0.25), (0.25, 0.5), (0.5, 0.5), (0.75, 0.75))
-    return [Calibration(liked=liked, disliked=disliked) for liked, disliked in pairs]
+    pairs = ((0.5, 0.75), (0.75, 0.75), (0.75, 1.5), (1.5, 0.75), (1.5, 1.5))
+    return [
+        Calibration(liked=liked, disliked=disliked, say=say)
+        for say in (0.0, 10.0, 20.0)
+        for liked, disliked in pairs
+    ]
 
 
 @dataclass(frozen=True)
@@ -151,7 +168,7 @@ class TopicScores:
     relevance: np.ndarray  # (new papers, topics)
     words: np.ndarray  # the topic's own words' cosine, (new papers, topics)
     liked: Nearest | None
-    liked_weight: float
+    liked_weight: np.ndarray  # per topic with liked papers: the pull's weight
     followed: dict[tuple[int, int], str]
 
     @cached_property
@@ -179,7 +196,7 @@ class TopicScores:
         liked: tuple[np.ndarray, np.ndarray, list[str]] | None = None
         k = self._liked_at.get(column)
         if self.liked is not None and k is not None:
-            pull = self.liked_weight * self.liked.likeness[rows, k]
+            pull = self.liked_weight[k] * self.liked.likeness[rows, k]
             liked = (pull, self.liked.which[rows, k], self.liked.titles)
         return TopicHits(
             self.model.corpus,
@@ -350,6 +367,7 @@ class RelevanceModel:
         centre = base.mean(axis=0)
         spread = np.maximum(base.std(axis=0), MIN_SPREAD)
         z = (base - centre) / spread
+        share = self.calibration.verdict_share(np.diff(queries.indptr))
         for verdicts, weight in (
             (liked, self.calibration.liked),
             (disliked, -self.calibration.disliked),
@@ -357,7 +375,7 @@ class RelevanceModel:
             if verdicts is not None:
                 cols = verdicts.columns
                 lift = verdicts.likeness - verdicts.likeness.mean(axis=0)
-                z[:, cols] += weight * lift / spread[cols]
+                z[:, cols] += weight * share[cols] * lift / spread[cols]
         cut = self.calibration.cut
         if self.semantic is not None:
             texts = [
@@ -397,7 +415,7 @@ class RelevanceModel:
             relevance,
             words[:n],
             liked,
-            self.calibration.liked,
+            self.calibration.liked * share[liked.columns] if liked is not None else share[:0],
             followed,
         )
 

@@ -4,6 +4,7 @@ why-line reads at a glance."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from newsletter.matching import Interest, Matcher
 from newsletter.matching.jsonfiles import load_papers
 from newsletter.matching.papers import normalized_title
 from newsletter.matching.ranking import MAX_WHY, explain
-from newsletter.matching.relevance import Judgement
+from newsletter.matching.relevance import Judgement, RelevanceModel
 from newsletter.preferences import Example, TopicSpec
 from tests.matching.conftest import CRAFTED, DEMONSTRATIONS, IMAGES, NOW
 
@@ -130,3 +131,26 @@ def test_another_version_of_a_paper_turned_down_stays_out_however_well_it_matche
     speech = CRAFTED[0]
     disliked = replace(SPEECH_TOPIC, disliked=(look_alike(speech.title, speech.abstract),))
     assert "speech" not in selected(matcher, disliked)
+
+
+def test_a_topic_that_says_much_leans_less_on_its_verdicts() -> None:
+    """A curated paragraph already says what it wants: the same liked paper moves it less."""
+    model = RelevanceModel(CRAFTED)
+    example = look_alike(IMAGES.title, IMAGES.abstract)
+    described = replace(
+        SPEECH_TOPIC,
+        description=(
+            "Automatic speech recognition and spoken language processing: acoustic models, "
+            "speech encoders, word error rate, noisy and accented speech, speaker adaptation, "
+            "audio transcription and decoding with language models."
+        ),
+    )
+    row = [p.id for p in CRAFTED].index("images")
+
+    def lift(topic: TopicSpec) -> float:
+        """How far the liked look-alike moves the paper, in the topic's standard deviations."""
+        before = model.judge(topic)[row].relevance
+        after = model.judge(replace(topic, liked=(example,)))[row].relevance
+        return math.log(after / (1 - after)) - math.log(before / (1 - before))
+
+    assert lift(SPEECH_TOPIC) > 1.5 * lift(described) > 0
