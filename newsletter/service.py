@@ -18,12 +18,13 @@ import random
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
 
+from newsletter.clock import utc_now
 from newsletter.config import Settings
 from newsletter.delivery.sending.runs import work
 from newsletter.inbound.imap import poll_forever
@@ -35,9 +36,6 @@ from newsletter.web import create_app
 log = logging.getLogger("newsletter.serve")
 SENDER_STOP_SECONDS = 30.0
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def configure_logging() -> None:

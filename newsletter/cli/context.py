@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import NoReturn
 
 import typer
 from rich.console import Console
 
+from newsletter.clock import utc_now
 from newsletter.config import Settings, get_settings
 from newsletter.store.database import Database
 
@@ -25,7 +26,7 @@ def database() -> Database:
 
 def now() -> datetime:
     """The clock is read here, at the edge, and passed inward."""
-    return datetime.now(UTC)
+    return utc_now()
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

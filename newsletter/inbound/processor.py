@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from newsletter.clock import utc_now
 from newsletter.config import Settings
 from newsletter.inbound.decide import Decision, decide
 from newsletter.inbound.effects import Handled, apply, fingerprint
@@ -24,13 +25,10 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 class Processor:
     def __init__(
-        self, db: Database, settings: Settings, clock: Callable[[], datetime] = _utc_now
+        self, db: Database, settings: Settings, clock: Callable[[], datetime] = utc_now
     ) -> None:
         self.db = db
         self.settings = settings

@@ -22,7 +22,7 @@ from newsletter.sources.arxiv_xml import NS, arxiv_categories, parse_document, t
 from newsletter.sources.dates import parse_iso
 from newsletter.sources.http_client import HttpFetcher, HttpStatusError
 from newsletter.sources.interface import Item
-from newsletter.sources.records import PaperRecord, Skipped, make_record, normalize_arxiv_id
+from newsletter.sources.records import ListedPaper, Skipped, make_record, normalize_arxiv_id
 
 PAGE_SIZE = 200
 MAX_PAGES = 100  # a guard only: 20,000 submissions to one category in one day
@@ -35,7 +35,7 @@ def query_for(category: str, day: date | None) -> str:
     return f"cat:{category} AND submittedDate:[{stamp}0000 TO {stamp}2359]"
 
 
-def parse_entry(entry: ET.Element) -> PaperRecord:
+def parse_entry(entry: ET.Element) -> ListedPaper:
     """Links are rebuilt from the versionless id, so every source points at the same pages."""
     entry_id = text_of(entry, "atom:id") or ""
     if normalize_arxiv_id(entry_id) is None:

@@ -25,7 +25,7 @@ from newsletter.sources.dates import parse_rfc2822
 from newsletter.sources.http_client import HttpFetcher, HttpStatusError
 from newsletter.sources.interface import Item
 from newsletter.sources.records import (
-    PaperRecord,
+    ListedPaper,
     Revision,
     Skipped,
     make_record,
@@ -47,7 +47,7 @@ def announce_type(item: ET.Element) -> str | None:
     return kind.strip().lower() if kind else None
 
 
-def parse_item(item: ET.Element) -> PaperRecord:
+def parse_item(item: ET.Element) -> ListedPaper:
     description = text_of(item, "description") or ""
     header = _HEADER.match(description)
     abstract = _ABSTRACT.sub("", description[header.end() :] if header else description, count=1)

@@ -20,12 +20,12 @@ from typing import Any
 from newsletter.errors import BadItem, SourceError
 from newsletter.sources.dates import parse_day, parse_listing_date
 from newsletter.sources.interface import Item
-from newsletter.sources.records import PaperRecord, Skipped, make_record, normalize_arxiv_id
+from newsletter.sources.records import ListedPaper, Skipped, make_record, normalize_arxiv_id
 
 _LINKS = ("url", "pdf_url", "github_url", "project_url", "thumbnail_url")
 
 
-def parse_paper(raw: Any, source: str, now: datetime) -> PaperRecord:
+def parse_paper(raw: Any, source: str, now: datetime) -> ListedPaper:
     if not isinstance(raw, dict):
         raise BadItem("must be a JSON object")
     given = raw.get("arxiv_id") or raw.get("id")

@@ -19,7 +19,7 @@ from newsletter.errors import BadItem, SourceError
 from newsletter.sources.dates import as_utc, parse_day, parse_iso
 from newsletter.sources.http_client import HttpFetcher, HttpStatusError
 from newsletter.sources.interface import Item
-from newsletter.sources.records import PaperRecord, Skipped, make_record, normalize_arxiv_id
+from newsletter.sources.records import ListedPaper, Skipped, make_record, normalize_arxiv_id
 
 LOOKBACK_DAYS = 3
 PAGE_SIZE = 100  # the API's maximum
@@ -39,7 +39,7 @@ def _names(authors: Any) -> list[Any]:
     return [a.get("name") if isinstance(a, dict) else a for a in authors]
 
 
-def parse_item(raw: Any, listing_day: date | None, paper_url: str) -> PaperRecord:
+def parse_item(raw: Any, listing_day: date | None, paper_url: str) -> ListedPaper:
     """One daily-papers item; the listing we asked for is the most reliable featured day."""
     if not isinstance(raw, dict) or not isinstance(raw.get("paper"), dict):
         raise BadItem('item must be an object with a "paper" object')

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
-from newsletter.sources.records import PaperRecord, Revision, Skipped
+from newsletter.sources.records import ListedPaper, Revision, Skipped
 
-Item = PaperRecord | Revision | Skipped
+Item = ListedPaper | Revision | Skipped
 
 
 class Source(Protocol):

@@ -48,11 +48,11 @@ class Revision:
     is never inserted, so a year-old paper does not come back as today's news.
     """
 
-    record: PaperRecord
+    record: ListedPaper
 
 
 @dataclass(frozen=True, slots=True)
-class PaperRecord:
+class ListedPaper:
     """A paper as one source lists it; ``source_id`` is the versionless arXiv id when known."""
 
     source: str
@@ -132,7 +132,7 @@ def make_record(
     announced_on: date | None = None,
     upvotes: object = 0,
     comments: object = 0,
-) -> PaperRecord:
+) -> ListedPaper:
     """Clean and check raw values; raises :class:`BadItem` with the first problem found."""
     clean_title = tex_to_unicode(text_field(title, "title", MAX_TITLE))
     if not clean_title:
@@ -146,7 +146,7 @@ def make_record(
         key = title_key(clean_title)
     stars = count_field(github_stars, "github_stars") if github_stars is not None else None
     summary = text_field(ai_summary, "ai_summary", MAX_ABSTRACT) or None
-    return PaperRecord(
+    return ListedPaper(
         source=source,
         source_id=key,
         title=clean_title,

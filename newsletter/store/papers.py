@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from newsletter.sources.dates import as_utc
-from newsletter.sources.records import PaperRecord, Revision, Skipped
+from newsletter.sources.records import ListedPaper, Revision, Skipped
 from newsletter.store.database import Database
 from newsletter.store.models import Paper
 
@@ -86,7 +86,7 @@ def _earliest(a: _When | None, b: _When | None) -> _When | None:
     return min(a, b) if a and b else a or b
 
 
-def record_values(record: PaperRecord) -> dict[str, Any]:
+def record_values(record: ListedPaper) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(record, name) for name in MERGED if name != "sources"}
     for name in ("authors", "ai_keywords", "categories"):
         values[name] = list(values[name])
@@ -94,7 +94,7 @@ def record_values(record: PaperRecord) -> dict[str, Any]:
     return values
 
 
-def merge_values(current: Mapping[str, Any], record: PaperRecord) -> dict[str, Any]:
+def merge_values(current: Mapping[str, Any], record: ListedPaper) -> dict[str, Any]:
     """``current`` (a stored row or an earlier listing) completed by ``record``."""
     new = record_values(record)
     merged = dict(current)
@@ -121,7 +121,7 @@ def _stored(row: RowMapping) -> dict[str, Any]:
     return values
 
 
-def revise_values(current: Mapping[str, Any], record: PaperRecord) -> dict[str, Any]:
+def revise_values(current: Mapping[str, Any], record: ListedPaper) -> dict[str, Any]:
     """``current`` with the revised version's title, abstract and authors (when it has them)."""
     merged = merge_values(current, record)
     # A revision is announced today, but the paper is not today's news.
@@ -135,7 +135,7 @@ def revise_values(current: Mapping[str, Any], record: PaperRecord) -> dict[str, 
 
 
 def upsert_papers(
-    session: Session, records: Sequence[PaperRecord | Revision], *, now: datetime
+    session: Session, records: Sequence[ListedPaper | Revision], *, now: datetime
 ) -> UpsertCounts:
     """Insert or merge one batch inside the caller's transaction."""
     keys = list(dict.fromkeys(_record(item).source_id for item in records))
@@ -176,13 +176,13 @@ def upsert_papers(
     return counts
 
 
-def _record(item: PaperRecord | Revision) -> PaperRecord:
+def _record(item: ListedPaper | Revision) -> ListedPaper:
     return item.record if isinstance(item, Revision) else item
 
 
 def store_items(
     db: Database,
-    items: Iterable[PaperRecord | Revision | Skipped],
+    items: Iterable[ListedPaper | Revision | Skipped],
     *,
     now: datetime,
     batch_size: int = BATCH_SIZE,
@@ -190,7 +190,7 @@ def store_items(
 ) -> UpsertCounts:
     """Stream items into the store, one transaction per batch, so memory stays flat."""
     total = UpsertCounts()
-    batch: list[PaperRecord | Revision] = []
+    batch: list[ListedPaper | Revision] = []
     seen = 0
 
     def flush() -> None:
@@ -215,7 +215,7 @@ def store_items(
 
 
 def _write(
-    db: Database, batch: Sequence[PaperRecord | Revision], now: datetime
+    db: Database, batch: Sequence[ListedPaper | Revision], now: datetime
 ) -> UpsertCounts:
     """A concurrent run may insert the same paper first: then the batch is merged again."""
     try:

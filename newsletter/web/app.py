@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
+from newsletter.clock import utc_now
 from newsletter.config import Settings
 from newsletter.store.database import Database
 from newsletter.web.catalog import load_catalog
@@ -35,12 +36,12 @@ from newsletter.web.routes import (
 )
 from newsletter.web.security import (
     BodySizeLimit,
+    ClientRateLimit,
     Csrf,
     CsrfError,
-    RateLimiter,
     SecurityHeaders,
 )
-from newsletter.web.state import Web, utc_now
+from newsletter.web.state import Web
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def create_app(
         db=db,
         pages=Pages(settings, csrf),
         csrf=csrf,
-        limiter=RateLimiter(settings.subscribe_rate_limit_per_minute),
+        limiter=ClientRateLimit(settings.subscribe_rate_limit_per_minute),
         catalog=load_catalog(),
         clock=clock or utc_now,
         scheduler_running=scheduler_running,

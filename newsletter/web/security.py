@@ -141,7 +141,7 @@ def _origin_of(url: str) -> str:
 
 
 @dataclass
-class RateLimiter:
+class ClientRateLimit:
     """At most ``limit`` events per ``window`` seconds per key (sliding window)."""
 
     limit: int

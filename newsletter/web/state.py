@@ -6,23 +6,21 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from newsletter.clock import utc_now
 from newsletter.config import Settings
 from newsletter.store.database import Database
 from newsletter.web.catalog import CatalogEntry
 from newsletter.web.pages import Pages
-from newsletter.web.security import Csrf, RateLimiter
+from newsletter.web.security import ClientRateLimit, Csrf
 from newsletter.web.trending import TrendingCache
 
 log = logging.getLogger(__name__)
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -31,7 +29,7 @@ class Web:
     db: Database
     pages: Pages
     csrf: Csrf
-    limiter: RateLimiter
+    limiter: ClientRateLimit
     catalog: tuple[CatalogEntry, ...]
     clock: Callable[[], datetime] = utc_now
     scheduler_running: Callable[[], bool] | None = None

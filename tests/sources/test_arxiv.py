@@ -13,7 +13,7 @@ from newsletter.errors import SourceError
 from newsletter.sources.arxiv_api import ArxivApiSource, query_for
 from newsletter.sources.arxiv_rss import ArxivRssSource
 from newsletter.sources.configured import SourceBuilder, SourceOptions
-from newsletter.sources.records import PaperRecord, Revision, Skipped
+from newsletter.sources.records import ListedPaper, Revision, Skipped
 from tests.sources.conftest import FakeTime, Serve, atom_pages, fixture_bytes, make_fetcher
 
 API = "https://export.arxiv.org/api/query"
@@ -26,7 +26,7 @@ def test_atom_entries_are_read_field_by_field(serve: Serve, fake_time: FakeTime)
     client, server = serve(lambda request: httpx.Response(200, content=ATOM))
     source = ArxivApiSource(make_fetcher(client, fake_time), API, ["cs.CV"], None)
     llamagen, bounds, missing = list(source.items())
-    assert llamagen == PaperRecord(
+    assert llamagen == ListedPaper(
         source="arxiv",
         source_id="2406.06525",
         arxiv_id="2406.06525",
@@ -42,7 +42,7 @@ def test_atom_entries_are_read_field_by_field(serve: Serve, fake_time: FakeTime)
         published_at=datetime(2024, 6, 10, 17, 59, 52, tzinfo=UTC),
         announced_on=date(2024, 6, 10),
     )
-    assert isinstance(bounds, PaperRecord)
+    assert isinstance(bounds, ListedPaper)
     assert bounds.source_id == "2406.06400"  # v2, stored without its version
     assert bounds.title == "Tight Bounds for $n<k$ Views and $m>j$ Cameras"
     assert "from $n<k$ views is possible whenever $m>j$ cameras" in bounds.abstract
@@ -97,7 +97,7 @@ def test_rss_reads_new_and_cross_as_papers_and_replacements_as_revisions(
         "An Old Cross-Listed Paper, Revised"
     )
     assert str(server.requests[0].url) == "https://rss.arxiv.org/rss/cs.CL+cs.LG"
-    assert husky == PaperRecord(
+    assert husky == ListedPaper(
         source="arxiv",
         source_id="2406.06469",
         arxiv_id="2406.06469",
@@ -111,7 +111,7 @@ def test_rss_reads_new_and_cross_as_papers_and_replacements_as_revisions(
         published_at=datetime(2024, 6, 11, 4, 0, tzinfo=UTC),
         announced_on=date(2024, 6, 11),
     )
-    assert isinstance(turbo, PaperRecord) and turbo.source_id == "2406.05955"  # cross-list
+    assert isinstance(turbo, ListedPaper) and turbo.source_id == "2406.05955"  # cross-list
     assert isinstance(nameless, Skipped)
     assert str(nameless) == "arxiv item 4 (not-an-id): no arXiv id in guid, description or link"
 

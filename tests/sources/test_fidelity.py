@@ -13,7 +13,7 @@ from newsletter.sources.arxiv_api import ArxivApiSource
 from newsletter.sources.arxiv_rss import ArxivRssSource
 from newsletter.sources.arxiv_xml import split_creators
 from newsletter.sources.latex import tex_to_unicode
-from newsletter.sources.records import PaperRecord, Revision
+from newsletter.sources.records import ListedPaper, Revision
 from tests.sources.conftest import FakeTime, Serve, atom_pages, fixture_bytes, make_fetcher
 
 API = "https://export.arxiv.org/api/query"
@@ -38,7 +38,7 @@ def _rss(serve: Serve, fake_time: FakeTime, body: bytes, status: int = 200) -> A
 def test_creators_with_affiliations_are_people(serve: Serve, fake_time: FakeTime) -> None:
     dao, bridges, husky, old, *rest = list(_rss(serve, fake_time, AFFILIATIONS).items())
     assert rest == []  # the ``absonly`` announcement is neither a paper nor a revision
-    assert isinstance(dao, PaperRecord) and isinstance(bridges, PaperRecord)
+    assert isinstance(dao, ListedPaper) and isinstance(bridges, ListedPaper)
     assert dao.authors == ("Jadelynn Dao", "José García", "Jörg Müller", "Yisong Yue")
     assert bridges.authors == ("Łukasz Nowak", "Françoise Dupont", "Ada Quill")
     assert isinstance(old, Revision) and old.record.authors == ("Other Author",)
@@ -49,7 +49,7 @@ def test_tex_in_titles_becomes_unicode_and_abstracts_stay_as_published(
     serve: Serve, fake_time: FakeTime
 ) -> None:
     dao, bridges, *_ = list(_rss(serve, fake_time, AFFILIATIONS).items())
-    assert isinstance(dao, PaperRecord) and isinstance(bridges, PaperRecord)
+    assert isinstance(dao, ListedPaper) and isinstance(bridges, ListedPaper)
     assert dao.title == "Neural Decoding of Motor Intent with α-Divergence Priors & Sparse Coding"
     assert bridges.title == "Schrödinger Bridges for Time Series, Revisited"
     assert dao.abstract.endswith(r"based on the $\alpha$-divergence, for $n<k$ electrodes.")

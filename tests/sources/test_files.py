@@ -11,18 +11,18 @@ import pytest
 from newsletter.errors import SourceError
 from newsletter.sources.configured import sample_path
 from newsletter.sources.files import FileSource
-from newsletter.sources.records import PaperRecord, Skipped, title_key
+from newsletter.sources.records import ListedPaper, Skipped, title_key
 
 SHARED = Path("/work/shared/data/papers.json")
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
-def _records(path: Path) -> list[PaperRecord]:
+def _records(path: Path) -> list[ListedPaper]:
     items = list(FileSource(path, now=NOW).items())
-    assert all(isinstance(i, PaperRecord) for i in items), [
+    assert all(isinstance(i, ListedPaper) for i in items), [
         i for i in items if isinstance(i, Skipped)
     ]
-    return [i for i in items if isinstance(i, PaperRecord)]
+    return [i for i in items if isinstance(i, ListedPaper)]
 
 
 def test_the_bundled_sample_is_the_shared_listing() -> None:
@@ -74,7 +74,7 @@ def test_json_lines_are_read_line_by_line_and_bad_lines_reported(tmp_path: Path)
         "file line 5: must be a JSON object",
         "file line 7 ('Third'): published is not an ISO date: 'someday'",
     ]
-    first, second = (i for i in items if isinstance(i, PaperRecord))
+    first, second = (i for i in items if isinstance(i, ListedPaper))
     assert (first.source_id, first.upvotes) == ("2401.00001", 3)
     assert second.authors == ("Ann Lee",) and str(second.featured_on) == "2026-03-09"
 

@@ -11,7 +11,7 @@ import pytest
 from newsletter.errors import SourceError
 from newsletter.sources.huggingface import HuggingFaceSource, recent_days
 from newsletter.sources.interface import Item
-from newsletter.sources.records import PaperRecord, Skipped
+from newsletter.sources.records import ListedPaper, Skipped
 from tests.sources.conftest import FakeTime, Handler, Serve, fixture_bytes, make_fetcher
 
 API = "https://huggingface.co/api/daily_papers"
@@ -41,7 +41,7 @@ def _read(serve: Serve, fake_time: FakeTime, handler: Handler) -> list[Item]:
 def test_every_field_is_read(serve: Serve, fake_time: FakeTime) -> None:
     records = _read(serve, fake_time, paged(_listing()))
     first = records[0]
-    assert first == PaperRecord(
+    assert first == ListedPaper(
         source="hf",
         source_id="2406.06525",
         arxiv_id="2406.06525",
@@ -74,7 +74,7 @@ def test_every_field_is_read(serve: Serve, fake_time: FakeTime) -> None:
 
 def test_text_is_cleaned_and_absent_fields_stay_empty(serve: Serve, fake_time: FakeTime) -> None:
     _, husky, turbo = _read(serve, fake_time, paged(_listing()))
-    assert isinstance(husky, PaperRecord) and isinstance(turbo, PaperRecord)
+    assert isinstance(husky, ListedPaper) and isinstance(turbo, ListedPaper)
     assert husky.title == "Husky: A Unified, Open-Source Language Agent for Multi-Step Reasoning"
     assert husky.abstract.endswith("for $n<k$ and $m>j$ steps the agent stays on track & accurate.")
     assert husky.authors == ("Ada Quill", "Bo Ren")  # hidden on HF, still an author
@@ -86,7 +86,7 @@ def test_text_is_cleaned_and_absent_fields_stay_empty(serve: Serve, fake_time: F
 def test_all_pages_are_read(serve: Serve, fake_time: FakeTime) -> None:
     client, server = serve(paged(_listing()))
     source = HuggingFaceSource(make_fetcher(client, fake_time), API, [DAY], page_size=2)
-    assert [r.source_id for r in source.items() if isinstance(r, PaperRecord)] == [
+    assert [r.source_id for r in source.items() if isinstance(r, ListedPaper)] == [
         "2406.06525",
         "2406.06469",
         "2406.05955",
@@ -109,7 +109,7 @@ def test_bad_items_are_skipped_with_a_reason_and_the_rest_read(
     serve: Serve, fake_time: FakeTime
 ) -> None:
     items = _read(serve, fake_time, paged(_listing("hf_daily_papers_bad.json")))
-    records = [i for i in items if isinstance(i, PaperRecord)]
+    records = [i for i in items if isinstance(i, ListedPaper)]
     skipped = [str(i) for i in items if isinstance(i, Skipped)]
     assert [r.title for r in records] == ["A Perfectly Fine Paper", "Bold Title With Markup"]
     assert records[1].abstract == "An abstract in HTML, with a link."
@@ -125,7 +125,7 @@ def test_absurd_sizes_are_skipped(serve: Serve, fake_time: FakeTime) -> None:
     big = {"paper": {"id": "2406.00001", "title": "T" * 5000, "summary": "s"}}
     huge = {"paper": {"id": "2406.00002", "title": "Fine", "summary": "word " * 10_000}}
     items = _read(serve, fake_time, paged([big, huge, _listing()[0]]))
-    assert [type(i).__name__ for i in items] == ["Skipped", "Skipped", "PaperRecord"]
+    assert [type(i).__name__ for i in items] == ["Skipped", "Skipped", "ListedPaper"]
     assert "longer than 1000" in str(items[0]) and "longer than 20000" in str(items[1])
 
 

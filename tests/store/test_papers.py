@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from newsletter.sources.dates import as_utc
-from newsletter.sources.records import PaperRecord, Skipped, make_record
+from newsletter.sources.records import ListedPaper, Skipped, make_record
 from newsletter.store import papers
 from newsletter.store.database import Database
 from newsletter.store.models import Paper
@@ -19,7 +19,7 @@ NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
 
 
-def _hf(**overrides: Any) -> PaperRecord:
+def _hf(**overrides: Any) -> ListedPaper:
     values: dict[str, Any] = {
         "arxiv_id": "2406.06525",
         "title": "Autoregressive Model Beats Diffusion",
@@ -37,7 +37,7 @@ def _hf(**overrides: Any) -> PaperRecord:
     return make_record("hf", **values)
 
 
-def _arxiv(**overrides: Any) -> PaperRecord:
+def _arxiv(**overrides: Any) -> ListedPaper:
     values: dict[str, Any] = {
         "arxiv_id": "2406.06525v2",
         "title": "Autoregressive Model Beats Diffusion: Llama for Scalable Image Generation",
@@ -50,7 +50,7 @@ def _arxiv(**overrides: Any) -> PaperRecord:
     return make_record("arxiv", **values)
 
 
-def _upsert(db: Database, *records: PaperRecord, now: datetime = NOW) -> UpsertCounts:
+def _upsert(db: Database, *records: ListedPaper, now: datetime = NOW) -> UpsertCounts:
     with db.session() as session:
         return upsert_papers(session, list(records), now=now)
 
@@ -137,7 +137,7 @@ def test_duplicates_within_a_batch_are_merged(db: Database) -> None:
 
 def test_streams_are_stored_in_batches_with_skips_counted(db: Database) -> None:
     records = [make_record("file", title=f"Paper number {n}", upvotes=n) for n in range(1234)]
-    items: list[PaperRecord | Skipped] = [*records, Skipped("file", "line 9", "missing title")]
+    items: list[ListedPaper | Skipped] = [*records, Skipped("file", "line 9", "missing title")]
     progress: list[int] = []
     counts = store_items(db, items, now=NOW, batch_size=500, on_progress=progress.append)
     assert (counts.new, counts.skipped) == (1234, 1)
@@ -155,7 +155,7 @@ def test_a_paper_inserted_meanwhile_by_another_run_is_merged(
     real = papers.record_values
     raced: list[bool] = []
 
-    def racing(record: PaperRecord) -> dict[str, Any]:
+    def racing(record: ListedPaper) -> dict[str, Any]:
         if not raced:
             raced.append(True)
             with db.session() as other:

@@ -18,7 +18,7 @@ from newsletter.delivery.messages.envelope import envelope_of, serialize
 from newsletter.delivery.sending.connection import Connection
 
 
-class RateLimiter:
+class SendPacer:
     """At most ``rate`` starts per second, spaced evenly (0 = unlimited)."""
 
     def __init__(self, rate: float) -> None:
@@ -53,7 +53,7 @@ class SmtpPool:
         self.messages_per_connection = messages_per_connection
         self.timeout = timeout
         self.tls_context = tls_context or ssl.create_default_context()
-        self.limiter = RateLimiter(rate_limit)
+        self.limiter = SendPacer(rate_limit)
         self.connections_opened = 0
         self._slots = asyncio.Semaphore(size)
         self._idle: list[Connection] = []

@@ -40,9 +40,10 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
+from newsletter.clock import utc_now
 from newsletter.config import Settings
 from newsletter.delivery.failures import stops_sender
 from newsletter.delivery.ledger.claims import Claimed, Ledger
@@ -62,9 +63,6 @@ T = TypeVar("T")
 Job = tuple[Claimed, Prepared] | AccountClaim
 CATCH_UP_PAUSE = 0.2  # seconds; bounds how late a confirmation email can be for it
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
