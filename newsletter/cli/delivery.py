@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import select
 
-from newsletter.cli.context import console, database, fail, now, settings
+from newsletter.cli.context import console, database, errors, fail, now, settings
 from newsletter.delivery.ledger.status import COLUMNS, edition_status
 from newsletter.delivery.messages.message import validate_address
 from newsletter.delivery.sending import runs
@@ -38,7 +38,18 @@ def build(
         issue = date.fromisoformat(on) if on else clock.date()
     except ValueError:
         fail(f"--date {on!r} is not a date like 2024-05-01")
-    stats = build_edition(database(), settings(), frequency=frequency, issue_date=issue, now=clock)
+    db, config = database(), settings()
+    if not errors.is_terminal:
+        stats = build_edition(db, config, frequency=frequency, issue_date=issue, now=clock)
+    else:
+        columns = (TextColumn("building"), BarColumn(), MofNCompleteColumn(),
+                   TimeRemainingColumn())
+        with Progress(*columns, console=errors, transient=True) as bar:
+            task = bar.add_task("build", total=None)
+            stats = build_edition(
+                db, config, frequency=frequency, issue_date=issue, now=clock,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     console.print(
         f"edition {stats.edition_id} ({frequency.value}, {issue}): {stats.due} due, "
         f"{stats.queued} queued ({stats.trending} trending-only), "

@@ -1,7 +1,10 @@
 """From relevant papers to one subscriber's digest, with work shared between subscribers.
 
 Everything expensive is cached per distinct topic and per distinct topic set, so a run costs
-in proportion to the variety of interests, not to the number of people who hold them.
+in proportion to the variety of interests, not to the number of people who hold them. The caches
+are bounded (least recently used goes first): a million readers who each typed their own topic
+must not keep a million scored topics alive, while the few thousand curated topics and topic
+sets that recur in every batch of readers stay cached for the whole run.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from cachetools import LRUCache
+
 from newsletter.matching.papers import PaperLike
 from newsletter.matching.ranking import blend, explain
 from newsletter.matching.relevance import THRESHOLD, RelevanceModel
@@ -18,6 +23,11 @@ from newsletter.matching.trending import trending
 from newsletter.preferences import TopicSpec
 
 K = TypeVar("K", bound=Hashable)
+
+# Scored topics and topic sets kept at most. Large enough for every distinct topic of one batch
+# (``prepare``) plus the recurring ones; small enough that a run's memory does not follow its
+# number of distinct topics (an entry is a few kilobytes).
+CACHE_SIZE = 20_000
 
 
 @dataclass(frozen=True)
@@ -60,16 +70,30 @@ class Matcher:
         now: datetime,
         background: Sequence[PaperLike] = (),
         semantic: bool | str | None = None,
+        cache_size: int = CACHE_SIZE,
     ) -> None:
         """``background``: older papers, for word and score statistics only (never selected).
         ``semantic``: blend in sentence embeddings (the ``semantic_matching`` setting: off, auto,
-        on; or a bool). None means off.
+        on; or a bool). None means off. ``cache_size``: scored topics (and topic sets) kept.
         """
         self.papers = list(papers)
         self._model = RelevanceModel(self.papers, background, semantic=semantic)
         self._trending = [trending(paper, now) for paper in self.papers]
-        self._by_topic: dict[tuple[TopicSpec, str], list[ScoredPaper]] = {}
-        self._by_set: dict[tuple[tuple[TopicSpec, str], ...], list[DigestItem]] = {}
+        self._by_topic: LRUCache[tuple[TopicSpec, str], list[ScoredPaper]] = LRUCache(cache_size)
+        self._by_set: LRUCache[tuple[tuple[TopicSpec, str], ...], list[DigestItem]] = LRUCache(
+            cache_size
+        )
+
+    def prepare(self, topics: Sequence[TopicSpec]) -> None:
+        """Score every topic of a batch of readers before their digests are asked for.
+
+        The seam for scoring many topics in one go: an edition calls it once per chunk of
+        subscribers with the chunk's distinct topics, then ``select`` finds them cached. Topics
+        already cached are skipped. Give it fewer distinct topics than ``cache_size``, or the
+        first ones are evicted before they are used (still correct, scored twice).
+        """
+        for topic in topics:
+            self.relevant(topic)
 
     def relevant(self, topic: TopicSpec) -> list[ScoredPaper]:
         """Papers clearing the threshold for ``topic``, best first (cached per distinct topic)."""
