@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
-from cachetools import LRUCache
 from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.orm import Session
 
@@ -40,11 +39,12 @@ LOOKBACK_DAYS = {Frequency.DAILY: 14, Frequency.WEEKLY: 35}
 TRENDING_SIZE = 3
 HELD = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.SENT,
         DeliveryStatus.AMBIGUOUS)
-# Distinct choices kept between chunks: the recurring ones (curated topic sets) stay, a free-text
-# reader's own choice is used once and ages out.
+# Distinct choices remembered before the memo starts afresh: the recurring ones (curated topic
+# sets) are back after a few readers, a free-text reader's own choice is not needed again.
 CHOICES_KEPT = 20_000
 
-ChoiceKey = tuple[tuple[TopicSpec, ...], tuple[str, ...], int, bool, frozenset[int]]
+ChoiceKey = tuple[int, int, bool, frozenset[int]]
+NONE: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,8 @@ class Chooser:
     """
 
     def __init__(
-        self, papers: Sequence[Paper], *, now: datetime, semantic: str = "off"
+        self, papers: Sequence[Paper], *, now: datetime, semantic: str = "off",
+        kept: int = CHOICES_KEPT,
     ) -> None:
         from newsletter.matching import Matcher
         from newsletter.matching.trending import trending
@@ -133,34 +134,41 @@ class Chooser:
         self.matcher = Matcher(papers, now=now, semantic=semantic) if papers else None
         self._candidates = frozenset(p.id for p in papers)
         self._hot = sorted(papers, key=lambda p: (-trending(p, now), p.id))
-        self._choices: LRUCache[ChoiceKey, Choice] = LRUCache(CHOICES_KEPT)
+        self._kept = kept
+        self._choices: dict[ChoiceKey, tuple[tuple[TopicSpec, ...], Choice]] = {}
 
     def prepare(self, readers: Sequence[Reader]) -> None:
         """Score the distinct topics of a chunk of readers in one batch."""
         if self.matcher is None:
             return
-        distinct = {(t, t.description): t for reader in readers for t in reader.topics}
+        lists = {id(reader.topics): reader.topics for reader in readers}
+        distinct = {(t, t.description): t for topics in lists.values() for t in topics}
         self.matcher.prepare(list(distinct.values()))
 
     def choose(self, reader: Reader, excluded: Collection[int]) -> Choice:
         """Same interest, same exclusions, same choice: asked once per distinct request.
 
+        A request is recognised by the identity of the reader's topic tuple (readers with the
+        same topics share one, see :class:`~newsletter.delivery.editions.readers.TopicBook`):
+        hashing topics again for each of a million readers would cost more than the rest of
+        the choice. The entry keeps its tuple alive, so an id found in the memo is that tuple.
         Only exclusions among this edition's candidates can change a choice, so only they are
         part of the key: readers who were sent the same earlier papers still share one.
         """
         key = (
-            reader.topics,
-            tuple(t.description for t in reader.topics),  # not part of a topic's equality
+            id(reader.topics),
             reader.digest_size,
             reader.always_send,
-            self._candidates.intersection(excluded) if excluded else frozenset(),
+            self._candidates.intersection(excluded) if excluded else NONE,
         )
         found = self._choices.get(key)
-        if found is None:
-            found = self._choices[key] = self._choose(
-                reader.topics, reader.digest_size, reader.always_send, key[4]
-            )
-        return found
+        if found is not None:
+            return found[1]
+        if len(self._choices) >= self._kept:
+            self._choices.clear()  # bounded; the recurring choices come back at once
+        choice = self._choose(reader.topics, reader.digest_size, reader.always_send, key[3])
+        self._choices[key] = (reader.topics, choice)
+        return choice
 
     def _choose(
         self, topics: tuple[TopicSpec, ...], size: int, always_send: bool,

@@ -5,19 +5,21 @@ costs more than matching them. Chunks are read by keyset (``id > last id seen``,
 which needs no long-lived cursor, so the build can commit after every chunk and a killed build
 resumes where it stopped: subscribers that already have a row in the edition are not due.
 
-Topic columns stored as JSON are read as their text and decoded once per distinct topic of the
-chunk: identical topics then share one :class:`TopicSpec`, and a million readers of the same
-curated topics cost a million dictionary look-ups rather than three million JSON decodings.
+Topic columns stored as JSON are read as their text and decoded once per distinct topic: a
+:class:`TopicBook` hands out one shared :class:`TopicSpec` per distinct topic and one shared
+tuple per distinct topic list, from chunk to chunk. A million readers of the same curated
+topics then cost a million dictionary look-ups rather than three million JSON decodings, and
+choosing can recognise a recurring profile by identity instead of hashing it again.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from operator import is_
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, Text, cast, exists, func, select
+from sqlalchemy import Connection, Select, Text, cast, exists, func, select
 from sqlalchemy.orm import Session
 
 from newsletter.preferences import TopicSpec
@@ -30,13 +32,18 @@ from newsletter.store.models import (
 )
 from newsletter.store.subscribers import topic_specs
 
-# A chunk's ids are fetched by range rather than listed when they fill at least this share of it.
+# A list of ids is read as a range of ids when it fills at least this share of the range.
 DENSE = 0.25
+# Distinct topics and topic lists a book remembers before it starts afresh: recurring ones are
+# back after one chunk, a free-text reader's own are forgotten.
+BOOK_SIZE = 50_000
+
+RawTopic = tuple[str, str, str, str, str]  # label, keywords, authors, excluded (JSON), description
 
 
-@dataclass(frozen=True)
-class Reader:
-    """What choosing needs of a subscriber."""
+class Reader(NamedTuple):
+    """What choosing needs of a subscriber (a named tuple: a build makes a million of them,
+    and a frozen dataclass takes several times longer to construct)."""
 
     id: int
     topics: tuple[TopicSpec, ...]
@@ -49,8 +56,46 @@ class Reader:
                    subscriber.always_send)
 
 
+class TopicBook:
+    """One shared spec per distinct stored topic, one shared tuple per distinct topic list.
+
+    Bounded the simplest way: when full, it is emptied (a plain dict stays C-speed, which an
+    LRU written in Python would not). Sharing is an optimisation only; nothing depends on it.
+    """
+
+    def __init__(self, size: int = BOOK_SIZE) -> None:
+        self.size = size
+        self.known: dict[RawTopic, TopicSpec] = {}
+        self._lists: dict[tuple[int, ...], tuple[TopicSpec, ...]] = {}
+
+    def spec(self, raw: RawTopic) -> TopicSpec:
+        found = self.known.get(raw)
+        if found is None:
+            if len(self.known) >= self.size:
+                self.known.clear()
+            label, keywords, authors, excluded, description = raw
+            found = self.known[raw] = TopicSpec(
+                label, _terms(keywords), _terms(authors), _terms(excluded), description or ""
+            )
+        return found
+
+    def topics(self, specs: list[TopicSpec]) -> tuple[TopicSpec, ...]:
+        """The shared tuple for these specs (by identity: equality ignores descriptions)."""
+        key = tuple(map(id, specs))
+        found = self._lists.get(key)
+        if found is None or not all(map(is_, found, specs)):
+            if len(self._lists) >= self.size:
+                self._lists.clear()
+            found = self._lists[key] = tuple(specs)
+        return found
+
+
+def _terms(text: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(text)) if text else ()
+
+
 def _due(edition_id: int, frequency: Frequency) -> Select[int, int, bool]:
-    """Active subscribers of this frequency with no row in this edition yet."""
+    """Active subscribers of this frequency with no row in this edition yet (for counting)."""
     served = exists().where(
         Delivery.edition_id == edition_id, Delivery.subscriber_id == Subscriber.id
     )
@@ -79,77 +124,98 @@ def due_chunks(
     frequency: Frequency,
     ids: Collection[int] | None,
     size: int,
+    book: TopicBook | None = None,
 ) -> Iterator[list[Reader]]:
-    """Due readers in id order, ``size`` at a time (all active ones of ``frequency`` if None).
+    """Due readers in id order, at most ``size`` at a time (all active ones of ``frequency``
+    if ``ids`` is None).
 
     Each chunk is queried when the previous one has been consumed, so the caller may commit
-    in between; a reader written meanwhile by another build is simply no longer due.
+    in between; a reader written meanwhile by another build is simply no longer due. Three
+    plain index scans per chunk (subscribers by id, this edition's rows and the topics for the
+    same ids) rather than one statement with an anti-join: the planner's statistics for the
+    edition are stale while the build fills it, and a join planned on them sorted or scanned
+    whole tables once per chunk.
     """
-    query = _due(edition_id, frequency).order_by(Subscriber.id)
+    book = book or TopicBook()
+    active = select(Subscriber.id, Subscriber.digest_size, Subscriber.always_send).where(
+        Subscriber.status == SubscriberStatus.ACTIVE, Subscriber.frequency == frequency
+    )
     if ids is not None:
         wanted = sorted(set(ids))
         for start in range(0, len(wanted), size):
             part = wanted[start : start + size]
-            chunk = _readers(session, list(session.execute(query.where(Subscriber.id.in_(part)))))
+            rows = session.connection().execute(active.where(Subscriber.id.in_(part))).all()
+            chunk = _readers(session.connection(), edition_id, rows, book)
             if chunk:
                 yield chunk
         return
     after = 0
+    keyset = active.order_by(Subscriber.id).limit(size)
     while True:
-        rows = list(session.execute(query.where(Subscriber.id > after).limit(size)))
+        rows = session.connection().execute(keyset.where(Subscriber.id > after)).all()
         if not rows:
             return
         after = rows[-1].id
-        yield _readers(session, rows)
+        chunk = _readers(session.connection(), edition_id, rows, book)
+        if chunk:
+            yield chunk
 
 
-def _readers(session: Session, rows: Sequence[Any]) -> list[Reader]:
-    """Readers for rows of (id, digest_size, always_send), in id order, with their topics."""
-    topics = _topics(session, [row.id for row in rows])
-    return [
-        Reader(row.id, topics.get(row.id, ()), row.digest_size, row.always_send) for row in rows
-    ]
+def _among(column: Any, ids: Sequence[int]) -> Any:
+    """``column`` among ``ids``: as a range when they are dense (one index range scan)."""
+    low, high = ids[0], ids[-1]
+    if len(ids) >= DENSE * (high - low + 1):
+        return column.between(low, high)
+    return column.in_(ids)
 
 
-def _topics(session: Session, ids: Sequence[int]) -> dict[int, tuple[TopicSpec, ...]]:
-    """Each subscriber's topics in order; identical topics and topic lists are shared."""
-    if not ids:
-        return {}
-    columns = (
+def _readers(
+    conn: Connection, edition_id: int, rows: Sequence[Any], book: TopicBook
+) -> list[Reader]:
+    """Readers for rows of (id, digest_size, always_send) in id order, minus those served."""
+    ids = [row.id for row in rows]
+    served = set(
+        conn.scalars(
+            select(Delivery.subscriber_id).where(
+                Delivery.edition_id == edition_id, _among(Delivery.subscriber_id, ids)
+            )
+        )
+    )
+    due = [row for row in rows if row.id not in served]
+    if not due:
+        return []
+    wanted = {row.id for row in due}
+    query = select(
         Topic.subscriber_id,
+        Topic.position,
         Topic.label,
         cast(Topic.keywords, Text),
         cast(Topic.authors, Text),
         cast(Topic.excluded, Text),
         Topic.description,
-    )
-    low, high = min(ids), max(ids)
-    query = select(*columns).order_by(Topic.subscriber_id, Topic.position)
-    if len(ids) >= DENSE * (high - low + 1):
-        query = query.where(Topic.subscriber_id.between(low, high))
-    else:
-        query = query.where(Topic.subscriber_id.in_(ids))
-    wanted = set(ids)
-    specs: dict[tuple[str, ...], TopicSpec] = {}
-    found: dict[int, list[TopicSpec]] = {}
-    for owner, *raw in session.execute(query):
-        if owner not in wanted:
-            continue
-        key = tuple(raw)
-        spec = specs.get(key)
-        if spec is None:
-            label, keywords, authors, excluded, description = raw
-            spec = specs[key] = TopicSpec(
-                label, _terms(keywords), _terms(authors), _terms(excluded), description or ""
-            )
-        found.setdefault(owner, []).append(spec)
-    # Keyed by identity: specs are already shared, and a spec's equality ignores its description.
-    shared: dict[tuple[int, ...], tuple[TopicSpec, ...]] = {}
-    return {
-        owner: shared.setdefault(tuple(map(id, mine)), tuple(mine))
-        for owner, mine in found.items()
-    }
+    ).where(_among(Topic.subscriber_id, [row.id for row in due]))
+    found: dict[int, list[tuple[int, TopicSpec]]] = {}
+    known = book.known
+    for row in conn.execute(query).all():  # all(): one fetch, not a Python call per row
+        owner = row[0]
+        if owner in wanted:
+            raw: RawTopic = row[2:]
+            spec = known.get(raw) or book.spec(raw)
+            mine = found.get(owner)
+            if mine is None:
+                found[owner] = [(row[1], spec)]
+            else:
+                mine.append((row[1], spec))
+    readers = []
+    none: list[tuple[int, TopicSpec]] = []
+    for subscriber_id, digest_size, always_send in due:
+        mine = found.get(subscriber_id, none)
+        if len(mine) > 1:
+            mine.sort(key=_first)
+        specs = [spec for _, spec in mine]
+        readers.append(Reader(subscriber_id, book.topics(specs), digest_size, always_send))
+    return readers
 
 
-def _terms(text: str | None) -> tuple[str, ...]:
-    return tuple(json.loads(text)) if text else ()
+def _first(item: tuple[int, TopicSpec]) -> int:
+    return item[0]

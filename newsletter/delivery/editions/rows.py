@@ -54,15 +54,43 @@ def _status(choice: Choice) -> tuple[DeliveryStatus, str | None]:
 
 
 def _copy(conn: Connection, edition_id: int, planned: Sequence[Planned], now: datetime) -> None:
+    """COPY in text format, each line formatted here.
+
+    psycopg's ``write_row`` adapts every value of every row (about 13 µs a row here); a choice
+    is shared by many readers and every row of a build has the same clock, so all but the two
+    ids are formatted once per choice and one string per chunk goes to the server.
+    """
     raw = cast(psycopg.Connection[Any], conn.connection.driver_connection)
     statement = f"COPY {Delivery.__tablename__} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for subscriber_id, choice in planned:
+    stamp = now.isoformat()
+    tails: dict[int, tuple[Choice, str]] = {}
+    lines = []
+    for subscriber_id, choice in planned:
+        found = tails.get(id(choice))
+        if found is None:
             status, reply = _status(choice)
             paper_ids, reasons = choice.encoded
-            copy.write_row(
-                (edition_id, subscriber_id, status.value, paper_ids, reasons, 0, now, reply, now)
+            tail = "\t".join(
+                (status.value, _text(paper_ids), _text(reasons), "0", stamp, _text(reply), stamp)
             )
+            found = tails[id(choice)] = (choice, tail)
+        lines.append(f"{edition_id}\t{subscriber_id}\t{found[1]}\n")
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.write("".join(lines))
+
+
+def _text(value: str | None) -> str:
+    """A value in COPY's text format: backslash escapes, \\N for NULL.
+
+    Chained ``replace`` rather than ``str.translate`` with a table: translate looks every
+    character up in a dict and took 160 µs for a 1 kB reasons text.
+    """
+    if value is None:
+        return "\\N"
+    return (
+        value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+        .replace("\t", "\\t")
+    )
 
 
 def _insert(
