@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 import psycopg
 from sqlalchemy import Connection, Table
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.delivery.editions.choosing import Choice
 from newsletter.delivery.ledger.claims import NOTHING_RELEVANT
+from newsletter.store.copying import copy_text, text_value
 from newsletter.store.models import Delivery, DeliveryStatus
 
 COPY_COLUMNS = (
@@ -54,14 +55,11 @@ def _status(choice: Choice) -> tuple[DeliveryStatus, str | None]:
 
 
 def _copy(conn: Connection, edition_id: int, planned: Sequence[Planned], now: datetime) -> None:
-    """COPY in text format, each line formatted here.
+    """COPY, with all but the two ids of a line formatted once per choice.
 
-    psycopg's ``write_row`` adapts every value of every row (about 13 µs a row here); a choice
-    is shared by many readers and every row of a build has the same clock, so all but the two
-    ids are formatted once per choice and one string per chunk goes to the server.
+    A choice is shared by many readers and every row of a build has the same clock; the text
+    format itself is :mod:`newsletter.store.copying`'s.
     """
-    raw = cast(psycopg.Connection[Any], conn.connection.driver_connection)
-    statement = f"COPY {Delivery.__tablename__} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
     stamp = now.isoformat()
     tails: dict[int, tuple[Choice, str]] = {}
     lines = []
@@ -70,27 +68,11 @@ def _copy(conn: Connection, edition_id: int, planned: Sequence[Planned], now: da
         if found is None:
             status, reply = _status(choice)
             paper_ids, reasons = choice.encoded
-            tail = "\t".join(
-                (status.value, _text(paper_ids), _text(reasons), "0", stamp, _text(reply), stamp)
-            )
+            tail = "\t".join(map(text_value, (status.value, paper_ids, reasons, 0, stamp, reply,
+                                              stamp)))
             found = tails[id(choice)] = (choice, tail)
         lines.append(f"{edition_id}\t{subscriber_id}\t{found[1]}\n")
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        copy.write("".join(lines))
-
-
-def _text(value: str | None) -> str:
-    """A value in COPY's text format: backslash escapes, \\N for NULL.
-
-    Chained ``replace`` rather than ``str.translate`` with a table: translate looks every
-    character up in a dict and took 160 µs for a 1 kB reasons text.
-    """
-    if value is None:
-        return "\\N"
-    return (
-        value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
-        .replace("\t", "\\t")
-    )
+    copy_text(conn, Delivery.__tablename__, COPY_COLUMNS, lines)
 
 
 def _insert(
