@@ -20,11 +20,19 @@ Value = str | int | bool | datetime | None
 
 
 def text_value(value: Value) -> str:
-    """One value in COPY's text format.
+    """One value in COPY's text format (str enums are str: their value is written).
 
-    Chained ``replace`` rather than ``str.translate`` with a table: translate looks every
-    character up in a dict and took 160 µs for a 1 kB text.
+    Text is checked for the four special characters before any escaping, and escaped with
+    chained ``replace``: ``str.translate`` with a table looks every character up in a dict and
+    took 160 µs for a 1 kB text.
     """
+    if type(value) is str:
+        if "\\" in value or "\n" in value or "\r" in value or "\t" in value:
+            return (
+                value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+                .replace("\t", "\\t")
+            )
+        return value
     if value is None:
         return "\\N"
     if isinstance(value, bool):
@@ -33,9 +41,7 @@ def text_value(value: Value) -> str:
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
-    return (
-        value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-    )
+    return text_value(str(value))
 
 
 def text_line(values: Iterable[Value]) -> str:

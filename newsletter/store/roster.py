@@ -7,7 +7,6 @@ short form people type: ``model compression: quantization, distillation | speech
 from __future__ import annotations
 
 import csv
-import enum
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from newsletter.errors import InvalidInput
 from newsletter.preferences import TopicSpec
-from newsletter.store.copying import Value, copy_text, text_line
+from newsletter.store.copying import copy_text, text_line
 from newsletter.store.models import Frequency, Subscriber, SubscriberStatus, Topic
 from newsletter.store.subscribers import new_nonce, normalize_email, topic_specs
 
@@ -238,9 +237,7 @@ STAGING_TABLE = (
 def _copy_batch(conn: Connection, rows: list[Row]) -> dict[str, int]:
     """PostgreSQL: the new subscribers' ids by address, their topics written too."""
     conn.exec_driver_sql(f"TRUNCATE {STAGING}")
-    lines = (
-        text_line(_plain(row.values[column]) for column in SUBSCRIBER_COLUMNS) for row in rows
-    )
+    lines = (text_line([row.values[column] for column in SUBSCRIBER_COLUMNS]) for row in rows)
     copy_text(conn, STAGING, SUBSCRIBER_COLUMNS, lines)
     listed = ", ".join(SUBSCRIBER_COLUMNS)
     added = conn.exec_driver_sql(
@@ -269,11 +266,15 @@ def _insert_batch(conn: Connection, rows: list[Row]) -> dict[str, int]:
     return ids
 
 
+def _json(terms: list[str]) -> str:
+    return json.dumps(terms) if terms else "[]"
+
+
 def _topic_values(
     rows: list[Row], ids: dict[str, int], *, encode: bool = True
 ) -> Iterator[tuple[Any, ...]]:
     """One tuple per topic of each newly added subscriber, in TOPIC_COLUMNS order."""
-    dump = json.dumps if encode else list
+    dump = _json if encode else list
     for row in rows:
         subscriber_id = ids.get(row.values["email"])
         if subscriber_id is None:
@@ -281,12 +282,6 @@ def _topic_values(
         for position, t in enumerate(row.topics):
             yield (subscriber_id, position, t.label, dump(list(t.keywords)),
                    dump(list(t.authors)), dump(list(t.excluded)), t.description)
-
-
-def _plain(value: Any) -> Value:
-    """Enum members as their stored value, for COPY."""
-    plain: Value = value.value if isinstance(value, enum.Enum) else value
-    return plain
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
