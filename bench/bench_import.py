@@ -82,8 +82,8 @@ def fresh_database(tmp: Path, label: str) -> Iterator[str]:
         admin.dispose()
 
 
-def run(url: str, tmp: Path, *args: str) -> tuple[float, float, str]:
-    """Seconds, peak RSS (MB) and last output line of one CLI command in its own process."""
+def run(url: str, tmp: Path, *args: str) -> tuple[float, float, float, str]:
+    """Seconds, CPU seconds, peak RSS (MB) and last output line of one CLI command."""
     env = {**os.environ, "NEWSLETTER_DATABASE_URL": url, "NEWSLETTER_VAR_DIR": str(tmp)}
     out, err = tmp / "import.out", tmp / "import.err"
     with out.open("w") as stdout, err.open("w") as stderr:
@@ -93,7 +93,8 @@ def run(url: str, tmp: Path, *args: str) -> tuple[float, float, str]:
         elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(args)} failed: {err.read_text()[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024, out.read_text().strip().splitlines()[-1]
+    cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, cpu, usage.ru_maxrss / 1024, out.read_text().strip().splitlines()[-1]
 
 
 def anchor(url: str, rows: int) -> float:
@@ -147,15 +148,17 @@ def main() -> None:
             csv_path = Path(tmp) / "subscribers.csv"
             write_csv(csv_path, rows)
             with fresh_database(Path(tmp), f"import-{rows}") as url:
-                first, peak, summary1 = run(url, Path(tmp), "subscribers", "import",
-                                            str(csv_path))
-                second, _, summary2 = run(url, Path(tmp), "subscribers", "import", str(csv_path))
+                first, cpu, peak, summary1 = run(url, Path(tmp), "subscribers", "import",
+                                                 str(csv_path))
+                second, _, _, summary2 = run(url, Path(tmp), "subscribers", "import",
+                                             str(csv_path))
                 floor = anchor(url, rows)
             projected = first * MILLION / rows
             how = "measured" if rows == MILLION else "projected linearly"
             print(f"{rows:>9,} rows: import {first:7.1f} s ({summary1}), peak RSS {peak:.0f} MB")
             print(f"    at 1M ({how}) {projected:7.1f} s = {projected / GOAL_SECONDS:5.2f}x the "
                   f"{GOAL_SECONDS:.0f} s goal")
+            print(f"    CPU of the import process {cpu:7.1f} s (user + system)")
             print(f"    re-import {second:7.1f} s ({summary2})")
             print(f"    anchor: bare COPY of {rows:,} subscriber rows {floor:6.2f} s; "
                   f"import = {first / floor:5.1f}x the anchor")
