@@ -19,6 +19,7 @@ considered, and a rebuild does not match them again.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import chain
@@ -107,7 +108,13 @@ def build_edition(
     subscriber_ids: Collection[int] | None = None,
     progress: Progress | None = None,
 ) -> EditionStats:
-    """Queue one edition for every due subscriber (all active ones of ``frequency`` if None)."""
+    """Queue one edition for every due subscriber (all active ones of ``frequency`` if None).
+
+    Chunks are written by a second thread on its own connection while this one reads and
+    chooses the next: the database's work on one chunk overlaps Python's on the next (the
+    machine's second core), at most one chunk waits, and each write is still one transaction
+    with its stats.
+    """
     now = now.astimezone(UTC)
     counts = dict.fromkeys(("due", "queued", "trending", "nothing_relevant"), 0)
     with db.session() as session:
@@ -123,19 +130,39 @@ def build_edition(
         papers = candidate_papers(session, frequency, issue_date, now)
         chooser = Chooser(papers, now=now, semantic=settings.semantic_matching)
         done = 0
-        for readers in chain([first], chunks):
-            ids = [reader.id for reader in readers]
-            given = already_given(session, ids, frequency, issue_date)
-            chooser.prepare(readers)
-            planned = [(r.id, chooser.choose(r, given.get(r.id, ()))) for r in readers]
-            written = _count(write_rows(session, edition_id, planned, now))
-            totals = _add_stats(session.connection(), edition_id, written)
-            session.commit()
+        pending: Future[tuple[dict[str, int], dict[str, int], int]] | None = None
+
+        def settle() -> None:
+            nonlocal counts, totals, done
+            assert pending is not None
+            written, totals, size = pending.result()
             counts = {key: counts[key] + written[key] for key in counts}
-            done += len(readers)
+            done += size
             if progress is not None:
                 progress(done, max(total, done))
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="edition-writer") as writer:
+            for readers in chain([first], chunks):
+                ids = [reader.id for reader in readers]
+                given = already_given(session, ids, frequency, issue_date)
+                session.commit()  # reads only: end the snapshot, nothing stays open
+                chooser.prepare(readers)
+                planned = [(r.id, chooser.choose(r, given.get(r.id, ()))) for r in readers]
+                if pending is not None:
+                    settle()
+                pending = writer.submit(_write_chunk, db, edition_id, planned, now)
+            settle()
     return EditionStats(edition_id, frequency, issue_date, totals=totals, **counts)
+
+
+def _write_chunk(
+    db: Database, edition_id: int, planned: list[Planned], now: datetime
+) -> tuple[dict[str, int], dict[str, int], int]:
+    """One chunk's rows and stats in one transaction: (written counts, new totals, size)."""
+    with db.session() as session:
+        written = _count(write_rows(session, edition_id, planned, now))
+        totals = _add_stats(session.connection(), edition_id, written)
+    return written, totals, len(planned)
 
 
 def _totals(session: Session, edition_id: int) -> dict[str, int]:
