@@ -199,6 +199,9 @@ class Settings(BaseSettings):
     edition_check_seconds: int = Field(
         300, ge=5, description="Seconds between checks for subscribers whose send hour came."
     )
+    edition_chunk_size: int = Field(
+        5000, ge=1, description="Subscribers an edition build matches and commits at a time."
+    )
 
     @field_validator("ingest_sources", "arxiv_categories", "trusted_proxies", mode="before")
     @classmethod

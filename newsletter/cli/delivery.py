@@ -39,7 +39,18 @@ def build(
         issue = date.fromisoformat(on) if on else clock.date()
     except ValueError:
         fail(f"--date {on!r} is not a date like 2024-05-01")
-    stats = build_edition(database(), settings(), frequency=frequency, issue_date=issue, now=clock)
+    db, config = database(), settings()
+    if not errors.is_terminal:
+        stats = build_edition(db, config, frequency=frequency, issue_date=issue, now=clock)
+    else:
+        columns = (TextColumn("building"), BarColumn(), MofNCompleteColumn(),
+                   TimeRemainingColumn())
+        with Progress(*columns, console=errors, transient=True) as bar:
+            task = bar.add_task("build", total=None)
+            stats = build_edition(
+                db, config, frequency=frequency, issue_date=issue, now=clock,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     console.print(
         f"edition {stats.edition_id} ({frequency.value}, {issue}): {stats.due} due, "
         f"{stats.queued} queued ({stats.trending} trending-only), "

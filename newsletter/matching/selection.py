@@ -1,7 +1,10 @@
 """From relevant papers to one subscriber's digest, with work shared between subscribers.
 
 Everything expensive is cached per distinct topic and per distinct topic set, so a run costs
-in proportion to the variety of interests, not to the number of people who hold them.
+in proportion to the variety of interests, not to the number of people who hold them. The caches
+are bounded (least recently used goes first): a million readers who each typed their own topic
+must not keep a million scored topics alive, while the few thousand curated topics and topic
+sets that recur in every batch of readers stay cached for the whole run.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
+
+from cachetools import LRUCache
 
 from newsletter.matching.papers import PaperLike
 from newsletter.matching.ranking import blend, explain
@@ -22,6 +27,10 @@ K = TypeVar("K", bound=Hashable)
 
 # Distinct topics judged in one batch: big enough for fast products, small enough for memory.
 BATCH_TOPICS = 2000
+# Scored topics and topic sets kept at most. Large enough for every distinct topic of one batch
+# (``prepare``) plus the recurring ones; small enough that a run's memory does not follow its
+# number of distinct topics (an entry is a few kilobytes).
+CACHE_SIZE = 20_000
 
 
 @dataclass(frozen=True)
@@ -65,22 +74,29 @@ class Matcher:
         background: Sequence[PaperLike] = (),
         semantic: bool | str | None = None,
         calibration: Calibration | None = None,
+        cache_size: int = CACHE_SIZE,
     ) -> None:
         """``background``: older papers, for word and score statistics only (never selected).
         ``semantic``: blend in sentence embeddings (the ``semantic_matching`` setting: off, auto,
-        on; or a bool). None means off.
+        on; or a bool). None means off. ``cache_size``: scored topics (and topic sets) kept.
         """
         self.papers = list(papers)
         self._model = RelevanceModel(
             self.papers, background, semantic=semantic, calibration=calibration
         )
         self._trending = [trending(paper, now) for paper in self.papers]
+        self._cache_size = cache_size
         self._reset()
 
     def _reset(self) -> None:
-        self._by_topic: dict[tuple[TopicSpec, str], list[ScoredPaper]] = {}
-        self._by_set: dict[tuple[tuple[TopicSpec, str], ...], list[DigestItem]] = {}
-        self._judged: dict[tuple[TopicSpec, str], TopicHits] = {}
+        # Bounded: a run's memory must not follow its number of distinct topics (a million
+        # free-text readers). An evicted entry is only judged again, never wrong.
+        size = self._cache_size
+        self._by_topic: LRUCache[tuple[TopicSpec, str], list[ScoredPaper]] = LRUCache(size)
+        self._by_set: LRUCache[tuple[tuple[TopicSpec, str], ...], list[DigestItem]] = LRUCache(
+            size
+        )
+        self._judged: LRUCache[tuple[TopicSpec, str], TopicHits] = LRUCache(size)
 
     def recalibrated(self, calibration: Calibration) -> Matcher:
         """The same papers and statistics under other fitted constants (for the evaluation)."""

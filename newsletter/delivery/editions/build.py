@@ -1,35 +1,43 @@
-"""Building an edition: one ledger row per due subscriber, written once.
+"""Building an edition: one ledger row per due subscriber, written once, chunk by chunk.
+
+The build streams due subscribers in id order, ``chunk`` at a time. For each chunk it reads
+what they were already given, scores the chunk's distinct topics in one batch, chooses each
+reader's papers (a cache look-up for anyone whose topics, size and exclusions were seen before),
+writes the chunk's rows (COPY on PostgreSQL) and adds them to the edition's ``stats``, then
+commits. Memory is bounded by one chunk plus the matcher's bounded caches, whatever the number
+of subscribers; the time follows the number of distinct profiles and rows.
 
 Idempotence comes from the database, not from checks in Python: the edition row and each
-delivery row are inserted with ``ON CONFLICT DO NOTHING`` on their unique keys (the same
-statement on SQLite and PostgreSQL), so building twice, or two builders at once, creates
-nothing new. A subscriber with nothing relevant still gets a row, ``suppressed`` with
-:data:`NOTHING_RELEVANT` as its reply: the ledger then says who was considered, and a
-rebuild does not match them again. ``stats`` adds up what every build call wrote.
+delivery row are unique ((frequency, date) and (edition, subscriber)), so building twice, or
+two builders at once, creates nothing new. A build killed at any point has committed whole
+chunks only, their rows and their stats together; building again skips the subscribers that
+have a row and writes the rest. A subscriber with nothing relevant still gets a row,
+``suppressed`` with ``NOTHING_RELEVANT`` as its reply: the ledger then says who was
+considered, and a rebuild does not match them again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from itertools import chain
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.delivery.editions.choosing import Chooser, already_given, candidate_papers
-from newsletter.delivery.editions.readers import Reader, due_readers
-from newsletter.delivery.ledger.claims import NOTHING_RELEVANT
+from newsletter.delivery.editions.readers import count_due, due_chunks
+from newsletter.delivery.editions.rows import Planned, write_rows
 from newsletter.store.database import Database
-from newsletter.store.models import (
-    Delivery,
-    DeliveryStatus,
-    Edition,
-    Frequency,
-)
+from newsletter.store.models import Edition, Frequency
+
+# Called after each committed chunk with (readers done, readers due when the build started).
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -65,52 +73,29 @@ def edition_id_for(session: Session, frequency: Frequency, issue_date: date, now
     return found
 
 
-def _rows(
-    chooser: Chooser, due: Sequence[Reader], given: dict[int, set[int]],
-    edition_id: int, now: datetime,
-) -> Iterator[dict[str, Any]]:
-    for reader in due:
-        choice = chooser.choose(reader, given.get(reader.id, set()))
-        queued = choice.mode != "nothing"
-        yield {
-            "edition_id": edition_id,
-            "subscriber_id": reader.id,
-            "status": DeliveryStatus.PENDING if queued else DeliveryStatus.SUPPRESSED,
-            "paper_ids": choice.paper_ids,
-            "reasons": choice.reasons,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "last_reply": None if queued else NOTHING_RELEVANT,
-            "created_at": now,
-        }
-
-
-def _write(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Insert, skipping rows another build already wrote; returns the rows really written.
-
-    A Core executemany (SQLAlchemy batches it into multi-row INSERT ... RETURNING) writes
-    20,000 rows in well under a second; the ORM's bulk path is several times slower.
-    """
-    if not rows:
-        return []
-    table = cast(Table, Delivery.__table__)
-    statement = (
-        _insert(session, table)
-        .on_conflict_do_nothing(index_elements=["edition_id", "subscriber_id"])
-        .returning(table.c.subscriber_id)
-    )
-    written = set(session.connection().execute(statement, rows).scalars())
-    return [row for row in rows if row["subscriber_id"] in written]
-
-
-def _count(rows: list[dict[str, Any]]) -> dict[str, int]:
-    modes = [row["reasons"]["mode"] for row in rows]
+def _count(written: Sequence[Planned]) -> dict[str, int]:
+    modes = [choice.mode for _, choice in written]
     return {
-        "due": len(rows),
-        "queued": sum(mode != "nothing" for mode in modes),
+        "due": len(modes),
+        "queued": len(modes) - modes.count("nothing"),
         "trending": modes.count("trending"),
         "nothing_relevant": modes.count("nothing"),
     }
+
+
+def _add_stats(conn: Connection, edition_id: int, counts: dict[str, int]) -> dict[str, int]:
+    """Add a chunk's counts to the edition's, under its row lock, in the chunk's transaction.
+
+    Core rather than the ORM: the session keeps objects across commits, and a re-read Edition
+    would come back with the stats of the previous chunk.
+    """
+    stats = conn.scalar(
+        select(Edition.stats).where(Edition.id == edition_id).with_for_update()
+    ) or {}
+    totals = {key: int(stats.get(key, 0)) + counts.get(key, 0)
+              for key in ("due", "queued", "trending", "nothing_relevant")}
+    conn.execute(update(Edition).where(Edition.id == edition_id).values(stats=totals))
+    return totals
 
 
 def build_edition(
@@ -121,21 +106,65 @@ def build_edition(
     issue_date: date,
     now: datetime,
     subscriber_ids: Collection[int] | None = None,
+    progress: Progress | None = None,
 ) -> EditionStats:
-    """Queue one edition for every due subscriber (all active ones of ``frequency`` if None)."""
+    """Queue one edition for every due subscriber (all active ones of ``frequency`` if None).
+
+    Chunks are written by a second thread on its own connection while this one reads and
+    chooses the next: the database's work on one chunk overlaps Python's on the next (the
+    machine's second core), at most one chunk waits, and each write is still one transaction
+    with its stats.
+    """
     now = now.astimezone(UTC)
+    counts = dict.fromkeys(("due", "queued", "trending", "nothing_relevant"), 0)
     with db.session() as session:
         edition_id = edition_id_for(session, frequency, issue_date, now)
         session.commit()
-        due = due_readers(session, edition_id, frequency, subscriber_ids, now=now)
-        papers = candidate_papers(session, frequency, issue_date, now) if due else []
-        given = already_given(session, [s.id for s in due], frequency, issue_date)
+        totals = _totals(session, edition_id)
+        total = count_due(session, edition_id, frequency, subscriber_ids) if progress else 0
+        chunks = due_chunks(session, edition_id, frequency, subscriber_ids,
+                            settings.edition_chunk_size, now=now)
+        first = next(chunks, None)
+        if first is None:
+            return EditionStats(edition_id, frequency, issue_date, totals=totals, **counts)
+        papers = candidate_papers(session, frequency, issue_date, now)
         chooser = Chooser(papers, now=now, semantic=settings.semantic_matching)
-        rows = list(_rows(chooser, due, given, edition_id, now))
-        counts = _count(_write(session, rows))
-        edition = session.scalars(
-            select(Edition).where(Edition.id == edition_id).with_for_update()
-        ).one()
-        totals = {key: int(edition.stats.get(key, 0)) + n for key, n in counts.items()}
-        edition.stats = totals
+        done = 0
+        pending: Future[tuple[dict[str, int], dict[str, int], int]] | None = None
+
+        def settle() -> None:
+            nonlocal counts, totals, done
+            assert pending is not None
+            written, totals, size = pending.result()
+            counts = {key: counts[key] + written[key] for key in counts}
+            done += size
+            if progress is not None:
+                progress(done, max(total, done))
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="edition-writer") as writer:
+            for readers in chain([first], chunks):
+                ids = [reader.id for reader in readers]
+                given = already_given(session, ids, frequency, issue_date)
+                session.commit()  # reads only: end the snapshot, nothing stays open
+                chooser.prepare(readers)
+                planned = [(r.id, chooser.choose(r, given.get(r.id, ()))) for r in readers]
+                if pending is not None:
+                    settle()
+                pending = writer.submit(_write_chunk, db, edition_id, planned, now)
+            settle()
     return EditionStats(edition_id, frequency, issue_date, totals=totals, **counts)
+
+
+def _write_chunk(
+    db: Database, edition_id: int, planned: list[Planned], now: datetime
+) -> tuple[dict[str, int], dict[str, int], int]:
+    """One chunk's rows and stats in one transaction: (written counts, new totals, size)."""
+    with db.session() as session:
+        written = _count(write_rows(session, edition_id, planned, now))
+        totals = _add_stats(session.connection(), edition_id, written)
+    return written, totals, len(planned)
+
+
+def _totals(session: Session, edition_id: int) -> dict[str, int]:
+    stats = session.scalar(select(Edition.stats).where(Edition.id == edition_id)) or {}
+    return {key: int(value) for key, value in stats.items()}

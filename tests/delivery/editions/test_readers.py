@@ -9,10 +9,11 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.delivery.editions.build import build_edition, edition_id_for
-from newsletter.delivery.editions.readers import due_readers
+from newsletter.delivery.editions.readers import Reader, due_chunks
 from newsletter.matching.feedback import HALF_LIFE_DAYS
 from newsletter.store.database import Database
 from newsletter.store.models import Delivery, Frequency, Verdict
@@ -20,6 +21,12 @@ from newsletter.store.verdicts import record_verdict
 from tests.delivery.helpers import NOW, add_papers, add_subscriber
 
 DAY = date(2024, 5, 1)
+
+
+def _due(session: Session, edition: int) -> list[Reader]:
+    """Every due reader, in the chunks an edition build reads them (5,000 at a time)."""
+    return [reader for chunk in due_chunks(session, edition, Frequency.DAILY, None, 5000, now=NOW)
+            for reader in chunk]
 
 
 @contextmanager
@@ -45,7 +52,7 @@ def test_verdicts_become_weighted_examples_on_their_topic(db: Database) -> None:
                        now=NOW - timedelta(days=HALF_LIFE_DAYS))
         record_verdict(session, who, papers[2], Verdict.DISLIKE, topic=None, now=NOW)
         edition = edition_id_for(session, Frequency.DAILY, DAY, NOW)
-        readers = {r.id: r for r in due_readers(session, edition, Frequency.DAILY, None, now=NOW)}
+        readers = {r.id: r for r in _due(session, edition)}
     speech, graphs = readers[who].topics
     assert [(e.title[:20], e.weight) for e in speech.liked] == [("Robust speech recogn", 0.5)]
     assert [e.title[:10] for e in speech.disliked] == ["Graph neur"]
@@ -66,7 +73,7 @@ def test_readers_are_read_in_a_fixed_number_of_queries(db: Database) -> None:
             edition = edition_id_for(session, Frequency.DAILY, DAY, NOW)
             session.commit()
             with counted(db) as statements:
-                found = due_readers(session, edition, Frequency.DAILY, None, now=NOW)
+                found = _due(session, edition)
             assert sum(bool(r.topics[0].liked) for r in found) >= subscribers
             return len(statements)
 

@@ -1,0 +1,350 @@
+"""`newsletter edition build` at scale: seconds, peak memory, and how both grow with subscribers.
+
+Not a test: prints figures, asserts nothing. Run from the repository root:
+
+    .venv/bin/python bench/bench_build.py                  # 10k and 100k, both kinds of topics
+    .venv/bin/python bench/bench_build.py --full           # adds 1,000,000 (the goal's size)
+    .venv/bin/python bench/bench_build.py --kind free --sizes 10000 --profile
+
+Two kinds of subscribers: ``free`` (each typed a topic of their own: every profile is distinct,
+the worst case) and ``catalog`` (each ticked 1-4 curated topics, about 2,000 distinct sets).
+Each size gets a fresh database (PostgreSQL when NEWSLETTER_TEST_POSTGRES_URL is set, a SQLite
+file otherwise) filled directly with COPY (not through any code under test), with the 272
+bundled papers as today's candidates. The build runs as the real CLI in a child process; its
+peak RSS comes from the kernel (wait4). The anchor, measured in the same run on the same
+database, is the bare COPY of the very rows the build wrote into a copy of the ledger table:
+the floor no build can beat. Goals (PostgreSQL, 2 cores): 1M free-text subscribers in < 120 s,
+1M catalog subscribers in < 60 s, peak RSS < 600 MB, and RSS at 1M within 1.3x of RSS at 100k.
+``--profile`` runs the build under cProfile and splits its time: scoring (``Matcher.prepare``)
+against everything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import pstats
+import random
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from itertools import combinations, pairwise
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from newsletter.matching.catalog import CATALOG  # noqa: E402
+from newsletter.matching.text import is_content, words  # noqa: E402
+from newsletter.store import migrate  # noqa: E402
+
+NEWSLETTER = Path(sys.executable).with_name("newsletter")
+PAPERS = ROOT / "newsletter" / "sources" / "sample" / "papers.json"
+GOAL_SECONDS = {"free": 120.0, "catalog": 60.0}
+GOAL_RSS_MB = 600.0
+GOAL_GROWTH = 1.3
+MILLION = 1_000_000
+CATALOG_SETS = 2_000
+
+
+# --- databases ----------------------------------------------------------------------------------
+@contextmanager
+def fresh_database(tmp: Path, label: str) -> Iterator[str]:
+    """A new, migrated, empty database; dropped (or deleted) afterwards."""
+    admin_url = os.environ.get("NEWSLETTER_TEST_POSTGRES_URL")
+    if not admin_url:
+        path = tmp / f"{label}.db"
+        url = f"sqlite:///{path}"
+        migrate.upgrade(url)
+        try:
+            yield url
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    name = f"newsletter_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+def libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextmanager
+def raw_connection(url: str) -> Iterator[Any]:
+    if is_postgres(url):
+        with psycopg.connect(libpq(url)) as conn:
+            yield conn
+    else:
+        conn = sqlite3.connect(make_url(url).database or "")
+        try:
+            yield conn
+            conn.commit()
+        finally:
+            conn.close()
+
+
+def bulk(conn: Any, table: str, columns: Sequence[str], rows: Iterator[tuple[Any, ...]]) -> None:
+    """COPY on PostgreSQL, executemany on SQLite: the fastest way in, no code under test."""
+    if isinstance(conn, psycopg.Connection):
+        with conn.cursor() as cursor, cursor.copy(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns)
+    conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
+# --- data ---------------------------------------------------------------------------------------
+def load_papers(conn: Any, now: datetime) -> list[dict[str, Any]]:
+    papers = json.loads(PAPERS.read_text(encoding="utf-8"))
+    stamp = now if isinstance(conn, psycopg.Connection) else now.isoformat(sep=" ")
+    rows = (
+        (f"bench-{n}", p["title"], p["abstract"], "[]", "[]", "[]", "[]", n % 97, 0, stamp, stamp)
+        for n, p in enumerate(papers)
+    )
+    bulk(conn, "papers", ("source_id", "title", "abstract", "authors", "categories",
+                          "ai_keywords", "sources", "upvotes", "comments", "first_seen_at",
+                          "updated_at"), rows)
+    return list(papers)
+
+
+def vocabulary(papers: Sequence[dict[str, Any]]) -> list[str]:
+    """Words people might type: content words of the papers' titles and abstracts."""
+    seen: dict[str, None] = {}
+    for paper in papers:
+        for word in words(f"{paper['title']} {paper['abstract']}"):
+            if is_content(word) and not word.isdigit() and len(word) > 3:
+                seen.setdefault(word, None)
+    return list(seen)
+
+
+def free_topics(vocab: Sequence[str], rng: random.Random) -> Iterator[list[dict[str, Any]]]:
+    """One topic of the subscriber's own words each: every profile differs from every other."""
+    while True:
+        label = " ".join(rng.sample(vocab, 2))
+        keywords = rng.sample(vocab, rng.randint(1, 3))
+        yield [{"label": label, "keywords": keywords, "description": ""}]
+
+
+def catalog_topics(rng: random.Random) -> Iterator[list[dict[str, Any]]]:
+    """1 to 4 curated topics each, drawn from about 2,000 distinct sets."""
+    topics = [
+        {"label": t.label, "keywords": list(t.keywords), "description": t.description}
+        for t in CATALOG
+    ]
+    every = [c for k in (1, 2, 3, 4) for c in combinations(range(len(topics)), k)]
+    sets = rng.sample(every, min(CATALOG_SETS, len(every)))
+    while True:
+        yield [topics[i] for i in sets[rng.randrange(len(sets))]]
+
+
+def load_subscribers(conn: Any, count: int, kind: str, vocab: Sequence[str], now: datetime) -> int:
+    """``count`` active daily subscribers with their topics; returns the number of topic rows."""
+    rng = random.Random(7)
+    stamp = now if isinstance(conn, psycopg.Connection) else now.isoformat(sep=" ")
+    yes, no = (True, False) if isinstance(conn, psycopg.Connection) else (1, 0)
+    subscribers = (
+        (n, f"reader{n}@example.org", "active", "daily", 7, "UTC", (5, 10, 10, 10, 20)[n % 5],
+         yes if n % 7 == 0 else no, 0, uuid.UUID(int=n).hex[:16], "import", stamp, stamp)
+        for n in range(1, count + 1)
+    )
+    bulk(conn, "subscribers", ("id", "email", "status", "frequency", "send_hour", "timezone",
+                               "digest_size", "always_send", "hard_bounces", "token_nonce",
+                               "origin", "created_at", "confirmed_at"), subscribers)
+    source = free_topics(vocab, rng) if kind == "free" else catalog_topics(rng)
+    written = 0
+
+    def topics() -> Iterator[tuple[Any, ...]]:
+        nonlocal written
+        for n in range(1, count + 1):
+            for position, topic in enumerate(next(source)):
+                written += 1
+                yield (n, position, topic["label"], json.dumps(topic["keywords"]), "[]", "[]",
+                       topic["description"])
+
+    bulk(conn, "topics", ("subscriber_id", "position", "label", "keywords", "authors",
+                          "excluded", "description"), topics())
+    if isinstance(conn, psycopg.Connection):
+        conn.execute("SELECT setval('subscribers_id_seq', %s)", (count,))
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE")  # as autovacuum would have long since on a real list
+        conn.autocommit = False
+    return written
+
+
+# --- measuring ----------------------------------------------------------------------------------
+def run_build(
+    url: str, issue: str, tmp: Path, profile: Path | None
+) -> tuple[float, float, float, str]:
+    """Seconds, CPU seconds and peak RSS (MB, from the kernel) of ``newsletter edition build``
+    in its own process. CPU time is the figure a loaded machine distorts least."""
+    env = {**os.environ, "NEWSLETTER_DATABASE_URL": url, "NEWSLETTER_VAR_DIR": str(tmp)}
+    command = [str(NEWSLETTER), "edition", "build", "--date", issue]
+    if profile is not None:
+        command = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "newsletter",
+                   *command[1:]]
+    out, err = tmp / "build.out", tmp / "build.err"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr)
+        _, status, usage = os.wait4(child.pid, 0)  # wait4: this child's own rusage
+        elapsed = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"edition build failed: {err.read_text()}")
+    first = out.read_text().strip().split("edition totals")[0]
+    cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, cpu, usage.ru_maxrss / 1024, " ".join(first.split())
+
+
+def anchor(url: str) -> tuple[float, int]:
+    """Seconds to COPY (executemany on SQLite) the build's rows into an empty copy of the table."""
+    columns = ("edition_id", "subscriber_id", "status", "paper_ids", "reasons", "attempts",
+               "next_attempt_at", "last_reply", "created_at")
+    listed = ", ".join(columns)
+    with raw_connection(url) as conn:
+        if isinstance(conn, psycopg.Connection):
+            conn.execute("CREATE TABLE anchor (LIKE deliveries INCLUDING ALL)")
+            buffer = io.BytesIO()
+            with conn.cursor().copy(f"COPY (SELECT {listed} FROM deliveries) TO STDOUT") as out:
+                for block in out:
+                    buffer.write(block)
+            conn.commit()
+            started = time.perf_counter()
+            with conn.cursor().copy(f"COPY anchor ({listed}) FROM STDIN") as into:
+                into.write(buffer.getvalue())
+            conn.commit()
+            elapsed = time.perf_counter() - started
+            rows = conn.execute("SELECT count(*) FROM anchor").fetchone()[0]
+            conn.execute("DROP TABLE anchor")
+            return elapsed, rows
+        schema = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'deliveries'"
+        ).fetchone()[0]
+        conn.execute(schema.replace("deliveries", "anchor", 1))
+        for index, in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = 'deliveries' AND type = 'index' "
+            "AND sql IS NOT NULL"
+        ).fetchall():
+            conn.execute(index.replace("ON deliveries", "ON anchor").replace(" ix_", " anchor_ix_"))
+        rows = conn.execute(f"SELECT {listed} FROM deliveries").fetchall()
+        started = time.perf_counter()
+        conn.executemany(f"INSERT INTO anchor ({listed}) VALUES ({', '.join('?' * len(columns))})",
+                         rows)
+        conn.commit()
+        return time.perf_counter() - started, len(rows)
+
+
+def split(profile: Path) -> str:
+    """Scoring (Matcher.prepare) against the rest of the build, from the child's cProfile."""
+    stats = pstats.Stats(str(profile))
+    entries: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    total = max(cumulative for (_, _, _, cumulative, _) in entries.values())
+
+    def cumulative(name: str, module: str) -> float:
+        return sum(
+            value[3] for (path, _, function), value in entries.items()
+            if function == name and path.endswith(module)
+        )
+
+    parts = {
+        "building the matcher (Chooser.__init__)": cumulative("__init__", "editions/choosing.py"),
+        "scoring (Matcher.prepare)": cumulative("prepare", "matching/selection.py"),
+        "choosing from scores (Chooser.choose)": cumulative("choose", "editions/choosing.py"),
+        "reading subscribers (due_chunks)": cumulative("due_chunks", "editions/readers.py"),
+        "already given": cumulative("already_given", "editions/choosing.py"),
+        "writing rows (write_rows)": cumulative("write_rows", "editions/rows.py"),
+    }
+    lines = [f"      {name:40} {seconds:7.2f} s  {seconds / total:6.1%}"
+             for name, seconds in parts.items()]
+    lines.append(f"      {'whole process, imports included':40} {total:7.2f} s")
+    return "\n".join(lines)
+
+
+def measure(kind: str, size: int, vocab: Sequence[str], tmp: Path, profile: bool) -> float:
+    """Build one edition for ``size`` fresh subscribers; prints the figures, returns peak RSS."""
+    with fresh_database(tmp, f"{kind}-{size}") as url:
+        now = datetime.now(UTC)
+        started = time.perf_counter()
+        with raw_connection(url) as conn:
+            load_papers(conn, now)
+            topics = load_subscribers(conn, size, kind, vocab, now)
+        made = time.perf_counter() - started
+        trace = tmp / "build.prof" if profile else None
+        seconds, cpu, peak, summary = run_build(url, now.date().isoformat(), tmp, trace)
+        floor, rows = anchor(url)
+    goal = GOAL_SECONDS[kind]
+    projected = seconds * MILLION / size
+    how = "measured" if size == MILLION else "projected linearly"
+    print(f"{kind:7} {size:>9,} subscribers ({topics:,} topic rows, made in {made:.0f} s): "
+          f"{summary}")
+    print(f"    build {seconds:7.1f} s; at 1M ({how}) {projected:7.1f} s = "
+          f"{projected / goal:5.2f}x the {goal:.0f} s goal{'  [under cProfile]' if trace else ''}")
+    print(f"    CPU of the build process {cpu:7.1f} s (user + system; the database's is apart)")
+    print(f"    peak RSS {peak:6.0f} MB = {peak / GOAL_RSS_MB:5.2f}x the {GOAL_RSS_MB:.0f} MB goal")
+    print(f"    anchor: bare COPY of the same {rows:,} rows {floor:6.2f} s; "
+          f"build = {seconds / floor:5.1f}x the anchor")
+    if trace is not None:
+        print(split(trace))
+    return peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kind", choices=("free", "catalog", "both"), default="both")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--full", action="store_true", help="also 1,000,000 (the goal's size)")
+    parser.add_argument("--profile", action="store_true", help="cProfile the smallest build")
+    args = parser.parse_args()
+    sizes = sorted(set(args.sizes) | ({MILLION} if args.full else set()))
+    kinds = ("catalog", "free") if args.kind == "both" else (args.kind,)
+    backend = "postgresql" if os.environ.get("NEWSLETTER_TEST_POSTGRES_URL") else "sqlite"
+    chunk = os.environ.get("NEWSLETTER_EDITION_CHUNK_SIZE", "5000 (default)")
+    print(f"{backend}, 272 candidate papers, chunk {chunk}; goals are for 1,000,000 subscribers")
+    vocab = vocabulary(json.loads(PAPERS.read_text(encoding="utf-8")))
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in kinds:
+            peaks = {
+                size: measure(kind, size, vocab, Path(tmp), args.profile and size == sizes[0])
+                for size in sizes
+            }
+            for small, large in pairwise(sizes):
+                growth = peaks[large] / peaks[small]
+                print(f"{kind:7} peak RSS {small:,} -> {large:,}: {growth:4.2f}x = "
+                      f"{growth / GOAL_GROWTH:4.2f}x the {GOAL_GROWTH}x goal (set for 100k -> 1M)")
+
+
+if __name__ == "__main__":
+    main()
