@@ -6,8 +6,8 @@ from newsletter.matching.relevance import Judgement
 
 # Share of the final score that trending may move; relevance keeps the rest.
 TRENDING_WEIGHT = 0.2
-# A why-line fits one line of a phone screen.
-MAX_WHY = 70
+# A why-line fits one line of a 375 px phone screen at the digest's 12 px (about 56 characters).
+MAX_WHY = 56
 # The topic keeps at least this many characters when the reason needs room.
 MIN_HEAD = 24
 
@@ -39,18 +39,21 @@ def _quoted(words: tuple[str, ...], room: int) -> str:
 def explain(label: str, judgement: Judgement, limit: int = MAX_WHY) -> str:
     """One short line a subscriber reads at a glance under the paper's title.
 
-    The topic, then the single strongest reason: a followed author, a liked paper it resembles,
-    the subscriber's own phrase in the title, or the words it shares with the topic. The topic
-    gives way first when the line is too long, so the reason stays whole.
+    The topic, then the single strongest reason: a followed author, the subscriber's own phrase
+    in the title, or the words it shares with the topic. The topic gives way first when the line
+    is too long, so the reason stays whole. A pick driven by a liked paper names that paper
+    instead of the topic.
     """
     head = label[:1].upper() + label[1:]
     room = max(limit - min(len(head), MIN_HEAD) - 3, 20)
     if judgement.followed:
         reason = f"by {judgement.followed}, whom you follow"
     elif judgement.liked:
+        # The liked paper says more than the topic's name, and a phone line has room for one
+        # of them: the title keeps the line.
         suffix = ", which you liked"
-        title = shorten(judgement.liked, max(room - len(suffix) - 7, 12))
-        reason = f'like "{title}"{suffix}'
+        title = shorten(judgement.liked, max(limit - len(suffix) - 8, 12))
+        return f'Like "{title}"{suffix}'
     elif judgement.in_title:
         reason = f"title says {_quoted(judgement.in_title, room - 10)}"
     elif judgement.matched:

@@ -42,7 +42,7 @@ def test_a_liked_look_alike_pulls_a_paper_in_and_says_so() -> None:
     liked = replace(SPEECH_TOPIC, liked=(look_alike(IMAGES.title, IMAGES.abstract),))
     items = {str(i.paper_id): i for i in matcher.select(Interest((liked,), size=50))}
     assert "images" in items
-    assert items["images"].why.startswith('Speech recognition — like "A study:')
+    assert items["images"].why.startswith('Like "A study:')
     assert items["images"].why.endswith(", which you liked")
     assert "speech" in items  # the topic's own words still count
 
