@@ -12,3 +12,8 @@ from datetime import UTC, datetime
 def utc_now() -> datetime:
     """Now, timezone-aware in UTC: naive datetimes never enter the product."""
     return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Naive values are taken as UTC: that is how SQLite hands back what we stored."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

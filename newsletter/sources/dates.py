@@ -9,17 +9,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 
+from newsletter.clock import as_utc
 from newsletter.errors import BadItem
 
 _WITH_YEAR = ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y")
 _WITHOUT_YEAR = ("%b %d", "%B %d")
-
-
-def as_utc(value: datetime) -> datetime:
-    """Naive values are taken as UTC (that is how SQLite hands them back)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def parse_iso(value: object, field: str) -> datetime | None:

@@ -15,8 +15,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from newsletter.clock import as_utc
 from newsletter.errors import BadItem, SourceError
-from newsletter.sources.dates import as_utc, parse_day, parse_iso
+from newsletter.sources.dates import parse_day, parse_iso
 from newsletter.sources.http_client import HttpFetcher, HttpStatusError
 from newsletter.sources.interface import Item
 from newsletter.sources.records import ListedPaper, Skipped, make_record, normalize_arxiv_id

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from newsletter.clock import as_utc
 from newsletter.errors import BadItem
 from newsletter.sources.checks import count_field, names_field, text_field, url_field
-from newsletter.sources.dates import as_utc
 from newsletter.sources.latex import tex_to_unicode
 from newsletter.sources.plaintext import collapse_spaces, plain_text
 

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, RowMapping, and_, bindparam, insert, or_, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from newsletter.sources.dates import as_utc
+from newsletter.clock import as_utc
 from newsletter.sources.records import ListedPaper, Revision, Skipped
 from newsletter.store.database import Database
 from newsletter.store.models import Paper

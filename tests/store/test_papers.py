@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from newsletter.sources.dates import as_utc
+from newsletter.clock import as_utc
 from newsletter.sources.records import ListedPaper, Skipped, make_record
 from newsletter.store import papers
 from newsletter.store.database import Database

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from newsletter.clock import as_utc
 from newsletter.store.database import Database
 from newsletter.store.models import (
     Delivery,
@@ -34,11 +35,6 @@ from newsletter.store.models import (
 NOTHING_RELEVANT = "skipped: nothing relevant"
 TABLE = cast(Table, Delivery.__table__)
 S = DeliveryStatus
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -136,13 +132,7 @@ class Ledger:
                 dict(row.reasons or {}), row.attempts, as_utc(row.created_at),
                 row.frequency, row.issue_date, row.token_nonce,
             ))
-        if gone:
-            session.execute(
-                update(TABLE).where(TABLE.c.id == bindparam("b_id")).values(
-                    status=S.SUPPRESSED, last_reply=bindparam("b_reply"),
-                    lease_owner=None, lease_expires_at=None, last_attempt_at=now),
-                gone,
-            )
+        suppress_claimed(session, gone, now)
         return claimed, len(gone)
 
     def papers(self, ids: Collection[int]) -> list[Paper]:
@@ -185,3 +175,15 @@ class Ledger:
                 execution_options={"synchronize_session": False},
             )
             return int(getattr(result, "rowcount", 0) or 0)
+
+
+def suppress_claimed(session: Session, gone: list[dict[str, object]], now: datetime) -> None:
+    """Claimed rows whose subscriber left meanwhile: suppressed with the reason, never sent.
+    ``gone`` holds ``{"b_id": row id, "b_reply": reason}``."""
+    if gone:
+        session.execute(
+            update(TABLE).where(TABLE.c.id == bindparam("b_id")).values(
+                status=S.SUPPRESSED, last_reply=bindparam("b_reply"),
+                lease_owner=None, lease_expires_at=None, last_attempt_at=now),
+            gone,
+        )

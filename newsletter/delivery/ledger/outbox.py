@@ -19,10 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, exists, insert, or_, select, update
+from sqlalchemy import exists, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from newsletter.delivery.ledger.claims import TABLE, as_utc
+from newsletter.clock import as_utc
+from newsletter.delivery.ledger.claims import TABLE, suppress_claimed
 from newsletter.store.database import Database
 from newsletter.store.models import (
     Delivery,
@@ -132,12 +133,6 @@ def claim_account_emails(
                 delivery.id, delivery.subscriber_id, delivery.kind, delivery.attempts,
                 as_utc(delivery.created_at), subscriber,
             ))
-        if gone:
-            session.execute(
-                update(TABLE).where(TABLE.c.id == bindparam("b_id")).values(
-                    status=S.SUPPRESSED, last_reply=bindparam("b_reply"),
-                    lease_owner=None, lease_expires_at=None, last_attempt_at=now),
-                gone,
-            )
+        suppress_claimed(session, gone, now)
         session.expunge_all()
         return claimed, len(gone)
