@@ -65,15 +65,21 @@ def _str_list(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _paper(raw: Any, where: str, now: datetime) -> PaperRecord:
-    if not isinstance(raw, dict):
-        raise InvalidInput("must be an object", where=where)
+def _title_and_abstract(raw: dict[str, Any], where: str) -> tuple[str, str]:
+    """The two fields every paper record needs, checked the same way for pools and verdicts."""
     title = raw.get("title")
     if not isinstance(title, str) or not normalized_title(title):
         raise InvalidInput("missing or empty title", where=f"{where}.title")
     abstract = raw.get("abstract", "")
     if not isinstance(abstract, str):
         raise InvalidInput("must be a string", where=f"{where}.abstract")
+    return title, abstract
+
+
+def _paper(raw: Any, where: str, now: datetime) -> PaperRecord:
+    if not isinstance(raw, dict):
+        raise InvalidInput("must be an object", where=where)
+    title, abstract = _title_and_abstract(raw, where)
     upvotes = raw.get("upvotes") or 0
     if not isinstance(upvotes, int) or isinstance(upvotes, bool) or upvotes < 0:
         raise InvalidInput("must be a non-negative integer", where=f"{where}.upvotes")
@@ -116,12 +122,7 @@ def _example(raw: Any, where: str) -> Example:
     """
     if not isinstance(raw, dict):
         raise InvalidInput("must be an object with a title and an abstract", where=where)
-    title = raw.get("title")
-    if not isinstance(title, str) or not normalized_title(title):
-        raise InvalidInput("missing or empty title", where=f"{where}.title")
-    abstract = raw.get("abstract", "")
-    if not isinstance(abstract, str):
-        raise InvalidInput("must be a string", where=f"{where}.abstract")
+    title, abstract = _title_and_abstract(raw, where)
     authors = _str_list(raw.get("authors", []), f"{where}.authors")
     age = raw.get("age_days", 0)
     if not isinstance(age, int | float) or isinstance(age, bool) or not 0 <= age < math.inf:
