@@ -31,6 +31,7 @@ retry strategy:
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import datetime, timedelta
 
@@ -45,6 +46,7 @@ from newsletter.errors import (
 )
 from newsletter.store.models import DeliveryStatus
 
+log = logging.getLogger(__name__)
 MAX_DELAY = timedelta(hours=6)
 S = DeliveryStatus
 
@@ -96,9 +98,14 @@ def outcome_for(
 ) -> Outcome:
     """The next state of a delivery whose try number ``tries`` failed with ``error``.
 
-    Anything that is not one of our delivery errors (a bug, a template error) is treated as
-    temporary: the row is retried later and the batch goes on.
+    Anything that is not one of our delivery errors (a bug, a template error) is logged and
+    treated as temporary: the row is retried later and the batch goes on. An error that must
+    stop the sender (:func:`stops_sender`) is raised again instead.
     """
+    if stops_sender(error):  # a setting is wrong: the sender stops, the row stays pending
+        raise error
+    if not isinstance(error, DeliveryError):  # a template bug must not stop the batch
+        log.error("delivery %s failed unexpectedly", delivery_id, exc_info=error)
     row = (delivery_id, subscriber_id)
     if isinstance(error, PermanentDeliveryError):
         return Outcome(*row, S.FAILED, tries, at, reply=str(error), hard_bounce=True)

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from newsletter.config import Settings
-from newsletter.delivery.failures import outcome_for, stops_sender
+from newsletter.delivery.failures import outcome_for
 from newsletter.delivery.ledger.claims import Claimed
 from newsletter.delivery.ledger.outcomes import Outcome
 from newsletter.delivery.messages.compose import NothingToSend
 from newsletter.delivery.sending.preparing import Composes
 from newsletter.delivery.sending.transport import Transport
-from newsletter.errors import DeliveryError, InvalidInput, PermanentDeliveryError
+from newsletter.errors import InvalidInput, PermanentDeliveryError
 from newsletter.store.models import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -46,11 +46,7 @@ async def deliver_one(
         except InvalidInput as exc:  # an address no relay would take: a permanent failure
             raise PermanentDeliveryError(str(exc)) from exc
         reply = await transport.send_raw(sender, recipient, data)
-    except Exception as exc:
-        if stops_sender(exc):  # a setting is wrong: the sender stops, the row stays pending
-            raise
-        if not isinstance(exc, DeliveryError):  # a template bug must not stop the batch
-            log.exception("delivery %s failed unexpectedly", claim.id)
+    except Exception as exc:  # its meaning, and whether to retry, is failures' decision
         return outcome_for(
             exc, delivery_id=claim.id, subscriber_id=claim.subscriber_id, tries=tries,
             created_at=claim.created_at, at=at, settings=settings, rng=rng, message_id=message_id,

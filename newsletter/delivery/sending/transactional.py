@@ -15,13 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from newsletter.config import Settings
-from newsletter.delivery.failures import outcome_for, stops_sender
+from newsletter.delivery.failures import outcome_for
 from newsletter.delivery.ledger.outbox import AccountClaim
 from newsletter.delivery.ledger.outcomes import Outcome
 from newsletter.delivery.messages.headers import delivery_message_id
 from newsletter.delivery.messages.message import build_message_bytes, validate_address
 from newsletter.delivery.sending.transport import Transport
-from newsletter.errors import DeliveryError, InvalidInput, PermanentDeliveryError
+from newsletter.errors import InvalidInput, PermanentDeliveryError
 from newsletter.inbound.verp import bounce_address
 from newsletter.render import render_email
 from newsletter.render.contexts import (
@@ -101,11 +101,7 @@ async def deliver_account_email(
             raise PermanentDeliveryError(str(exc)) from exc
         # The return path names the row (VERP), so a bounce of a confirmation finds it too.
         reply = await transport.send_raw(bounce_address(settings, claim.id), recipient, data)
-    except Exception as exc:
-        if stops_sender(exc):
-            raise
-        if not isinstance(exc, DeliveryError):
-            log.exception("account email %s failed unexpectedly", claim.id)
+    except Exception as exc:  # its meaning, and whether to retry, is failures' decision
         return outcome_for(
             exc, delivery_id=claim.id, subscriber_id=claim.subscriber_id, tries=tries,
             created_at=claim.created_at, at=at, settings=settings, rng=rng, message_id=message_id,
