@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -170,6 +171,7 @@ def _overlaps(word: str, shown: list[str]) -> bool:
     return any(key in _plain(other) or _plain(other) in key for other in shown)
 
 
+@lru_cache(maxsize=100_000)
 def _plain(text: str) -> str:
     """ "Program-repair", "program repair" and "programrepair" say the same thing."""
     return "".join(_stems(text))
@@ -180,20 +182,19 @@ def _stems(text: str) -> list[str]:
 
 
 def explain_terms(
-    terms: QueryTerms, q_columns: np.ndarray, q_values: np.ndarray, corpus: Corpus, row: int
+    terms: QueryTerms, query: np.ndarray, corpus: Corpus, row: int
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The words that made paper ``row`` match, and the subscriber's phrases its title holds.
 
-    ``q_columns`` / ``q_values``: the topic's query as a sorted sparse row.
+    ``query``: the topic's query weight of every term (dense, zero where the query is silent),
+    made once for all the papers a topic selects.
 
     The subscriber's own phrases come first, as they typed them; then the paper's own wording of
     the query's heaviest distinctive terms. Words most papers share ("model", "learning")
     explain nothing and are left out, and nothing is said twice.
     """
     columns, values = corpus.row_terms(row)
-    present = set(columns.tolist())
-    titles = corpus.title_rows
-    titled_columns = set(titles.indices[titles.indptr[row] : titles.indptr[row + 1]].tolist())
+    present, titled_columns, folded = corpus.row_facts(row)
     shown: list[str] = []
     titled: list[str] = []
     for text, cols in terms.phrases:
@@ -201,20 +202,19 @@ def explain_terms(
             shown.append(text)
             if all(c in titled_columns for c in cols):
                 titled.append(text)
-    # The query's weight of each of the paper's terms, read off its sparse row (sorted columns).
-    at = np.minimum(np.searchsorted(q_columns, columns), max(len(q_columns) - 1, 0))
-    found = q_columns[at] == columns if len(q_columns) else np.zeros(len(columns), dtype=bool)
-    weights = np.where(found, values * (q_values[at] if len(q_values) else 0.0), 0.0)
-    for k in np.argsort(-weights)[: 4 * MAX_REASONS]:
-        column = int(columns[k])
-        if weights[k] <= 0 or len(shown) >= MAX_REASONS:
+    weights = values * query[columns]
+    order = np.argsort(-weights)[: 4 * MAX_REASONS]
+    wording = corpus.wordings[row]
+    for column, weight in zip(columns[order].tolist(), weights[order].tolist(), strict=True):
+        if weight <= 0 or len(shown) >= MAX_REASONS:
             break
-        if corpus.idf[column] < corpus.distinctive_idf:
+        if not corpus.distinctive[column]:
             continue
-        word = corpus.wordings[row].get(corpus.names[column], corpus.names[column])
+        name = corpus.names[column]
+        word = wording.get(name, name)
         # A pair of words the paper never writes side by side ("correlation human") reads as
         # a fragment: only pairs as written are shown.
-        if " " in word and fold(word) not in fold(corpus.texts[row]):
+        if " " in word and fold(word) not in folded:
             continue
         if not _overlaps(word, shown):
             shown.append(word)

@@ -133,8 +133,7 @@ class Matcher:
             self.prepare([topic])
         hits = self._judged.pop(key)
         scored: list[ScoredPaper] = []
-        for k, row in enumerate(hits.rows.tolist()):
-            judgement = hits.judgement(k)
+        for row, judgement in zip(hits.rows.tolist(), hits.judgements(), strict=True):
             paper = self.papers[row]
             scored.append(
                 ScoredPaper(
