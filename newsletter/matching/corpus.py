@@ -62,6 +62,7 @@ class Corpus:
         self.tokenizer = Tokenizer(Tokenizer.closed_words(texts))
         # Typed phrases already turned into terms (filled by matching.query).
         self.phrase_cache: dict[str, tuple[list[str], list[str]]] = {}
+        self.typed_cache: dict[str, tuple[list[str], list[str], tuple[int, ...] | None]] = {}
         self._facts: dict[int, tuple[frozenset[int], frozenset[int], str]] = {}
         self.acronyms = AcronymTable(texts)
         fields: list[list[list[str]]] = []

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,6 +25,10 @@ from newsletter.preferences import TopicSpec
 DESCRIPTION_WEIGHT = 1.0
 # How many matched words a "why" line shows.
 MAX_REASONS = 3
+# Typed phrases remembered before the memo starts afresh.
+PHRASES_KEPT = 20_000
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ def _phrase_terms(text: str, corpus: Corpus, context: _Context) -> tuple[list[st
     words = raw_words(text)
     if not any(looks_like_acronym(word) for word in words):
         found = _spelled_out(words, corpus, set())
-        corpus.phrase_cache[text] = found
+        _remember(corpus.phrase_cache, text, found)
         return found
     return _spelled_out(words, corpus, context.terms)
 
@@ -80,9 +85,28 @@ def _phrase_terms(text: str, corpus: Corpus, context: _Context) -> tuple[list[st
 def _typed_phrase(
     text: str, corpus: Corpus, context: _Context
 ) -> tuple[list[str], list[str], tuple[int, ...] | None]:
-    """A label or keyword: its terms, its acronyms' stems, and the columns it needs to occur."""
+    """A label or keyword: its terms, its acronyms' stems, and the columns it needs to occur.
+
+    Remembered whole for a phrase without acronyms: the same keywords recur across thousands
+    of readers' topics.
+    """
+    known = corpus.typed_cache.get(text)
+    if known is not None:
+        return known
     terms, short = _phrase_terms(text, corpus, context)
-    return terms, short, _columns(_key(terms), corpus)
+    found = terms, short, _columns(_key(terms), corpus)
+    if text in corpus.phrase_cache:  # no acronym: the same in every topic
+        _remember(corpus.typed_cache, text, found)
+    return found
+
+
+def _remember(cache: dict[str, T], text: str, value: T) -> None:
+    """Bounded the simplest way: emptied when full (a plain dict stays C-speed), so a million
+    readers' own phrases do not all stay in memory; a forgotten phrase is only worked out again.
+    """
+    if len(cache) >= PHRASES_KEPT:
+        cache.clear()
+    cache[text] = value
 
 
 def _spelled_out(
@@ -198,9 +222,9 @@ def explain_terms(
     shown: list[str] = []
     titled: list[str] = []
     for text, cols in terms.phrases:
-        if all(c in present for c in cols) and not _overlaps(text, shown):
+        if present.issuperset(cols) and not _overlaps(text, shown):
             shown.append(text)
-            if all(c in titled_columns for c in cols):
+            if titled_columns.issuperset(cols):
                 titled.append(text)
     weights = values * query[columns]
     order = np.argsort(-weights)[: 4 * MAX_REASONS]
