@@ -120,8 +120,8 @@ class Matcher:
         for start in range(0, len(keys), BATCH_TOPICS):
             chunk = keys[start : start + BATCH_TOPICS]
             judged = self._model.judge_many([todo[key] for key in chunk])
-            for column, key in enumerate(chunk):
-                self._judged[key] = judged.hits(column)
+            for key, hits in zip(chunk, judged.all_hits(), strict=True):
+                self._judged[key] = hits
 
     def relevant(self, topic: TopicSpec) -> list[ScoredPaper]:
         """Papers clearing the threshold for ``topic``, best first (cached per distinct topic)."""
