@@ -154,16 +154,21 @@ class Matcher:
         cached = self._by_set.get(key)
         if cached is not None:
             return cached
+        # One topic's papers are distinct and already in this order: nothing to merge.
+        ordered = self.relevant(topics[0]) if len(topics) == 1 else self._merged(topics)
+        items = [DigestItem(s.paper.id, s.score, s.relevance, s.topic, s.why) for s in ordered]
+        self._by_set[key] = items
+        return items
+
+    def _merged(self, topics: tuple[TopicSpec, ...]) -> list[ScoredPaper]:
+        """Each paper once, under the topic it fits best, best first."""
         best: dict[int | str, ScoredPaper] = {}
         for topic in topics:
             for hit in self.relevant(topic):
                 held = best.get(hit.paper.id)
                 if held is None or (hit.relevance, hit.score) > (held.relevance, held.score):
                     best[hit.paper.id] = hit
-        ordered = sorted(best.values(), key=lambda s: (-s.score, -s.relevance, str(s.paper.id)))
-        items = [DigestItem(s.paper.id, s.score, s.relevance, s.topic, s.why) for s in ordered]
-        self._by_set[key] = items
-        return items
+        return sorted(best.values(), key=lambda s: (-s.score, -s.relevance, str(s.paper.id)))
 
     def select(self, interest: Interest) -> list[DigestItem]:
         """The digest for one subscriber: never a paper already sent, at most ``size`` items."""
