@@ -189,10 +189,12 @@ def build_query(topic: TopicSpec, corpus: Corpus) -> TopicQuery:
     return TopicQuery(vector, dense, terms.phrases, terms.in_title, terms.excluded)
 
 
-def _overlaps(word: str, shown: list[str]) -> bool:
-    """A word already said, or part of (or containing) one already said, is a repeat."""
-    key = _plain(word)
-    return any(key in _plain(other) or _plain(other) in key for other in shown)
+def _repeats(key: str, said: list[str]) -> bool:
+    """A word already said, or part of (or containing) one already said, is a repeat.
+
+    ``key`` and ``said``: :func:`_plain` forms, worked out once per word.
+    """
+    return any(key in other or other in key for other in said)
 
 
 @lru_cache(maxsize=100_000)
@@ -220,10 +222,12 @@ def explain_terms(
     columns, values = corpus.row_terms(row)
     present, titled_columns, folded = corpus.row_facts(row)
     shown: list[str] = []
+    said: list[str] = []  # the plain form of each shown word
     titled: list[str] = []
     for text, cols in terms.phrases:
-        if present.issuperset(cols) and not _overlaps(text, shown):
+        if present.issuperset(cols) and not _repeats(key := _plain(text), said):
             shown.append(text)
+            said.append(key)
             if titled_columns.issuperset(cols):
                 titled.append(text)
     weights = values * query[columns]
@@ -240,6 +244,7 @@ def explain_terms(
         # a fragment: only pairs as written are shown.
         if " " in word and fold(word) not in folded:
             continue
-        if not _overlaps(word, shown):
+        if not _repeats(key := _plain(word), said):
             shown.append(word)
+            said.append(key)
     return tuple(shown[:MAX_REASONS]), tuple(titled)
