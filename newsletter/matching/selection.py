@@ -13,6 +13,7 @@ import copy
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import TypeVar
 
 from cachetools import LRUCache
@@ -192,12 +193,17 @@ def iter_digests(
     background: Sequence[PaperLike] = (),
     semantic: bool | str | None = None,
 ) -> Iterator[tuple[K, list[DigestItem]]]:
-    """Streams digests so memory stays flat however many subscribers there are."""
+    """Streams digests so memory stays flat however many subscribers there are.
+
+    Interests are judged a batch at a time: preparing more distinct topics than the matcher
+    keeps would evict the first before they are read, and each would be judged again alone.
+    """
     matcher = Matcher(papers, now=now, background=background, semantic=semantic)
-    interests = list(interests)
-    matcher.prepare(topic for _, interest in interests for topic in interest.topics)
-    for key, interest in interests:
-        yield key, matcher.select(interest)
+    stream = iter(interests)
+    while part := list(islice(stream, BATCH_TOPICS)):
+        matcher.prepare(topic for _, interest in part for topic in interest.topics)
+        for key, interest in part:
+            yield key, matcher.select(interest)
 
 
 def select_digests(
