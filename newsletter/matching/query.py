@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,6 +25,10 @@ from newsletter.preferences import TopicSpec
 DESCRIPTION_WEIGHT = 1.0
 # How many matched words a "why" line shows.
 MAX_REASONS = 3
+# Typed phrases remembered before the memo starts afresh.
+PHRASES_KEPT = 20_000
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ def _phrase_terms(text: str, corpus: Corpus, context: _Context) -> tuple[list[st
     words = raw_words(text)
     if not any(looks_like_acronym(word) for word in words):
         found = _spelled_out(words, corpus, set())
-        corpus.phrase_cache[text] = found
+        _remember(corpus.phrase_cache, text, found)
         return found
     return _spelled_out(words, corpus, context.terms)
 
@@ -79,9 +85,28 @@ def _phrase_terms(text: str, corpus: Corpus, context: _Context) -> tuple[list[st
 def _typed_phrase(
     text: str, corpus: Corpus, context: _Context
 ) -> tuple[list[str], list[str], tuple[int, ...] | None]:
-    """A label or keyword: its terms, its acronyms' stems, and the columns it needs to occur."""
+    """A label or keyword: its terms, its acronyms' stems, and the columns it needs to occur.
+
+    Remembered whole for a phrase without acronyms: the same keywords recur across thousands
+    of readers' topics.
+    """
+    known = corpus.typed_cache.get(text)
+    if known is not None:
+        return known
     terms, short = _phrase_terms(text, corpus, context)
-    return terms, short, _columns(_key(terms), corpus)
+    found = terms, short, _columns(_key(terms), corpus)
+    if text in corpus.phrase_cache:  # no acronym: the same in every topic
+        _remember(corpus.typed_cache, text, found)
+    return found
+
+
+def _remember(cache: dict[str, T], text: str, value: T) -> None:
+    """Bounded the simplest way: emptied when full (a plain dict stays C-speed), so a million
+    readers' own phrases do not all stay in memory; a forgotten phrase is only worked out again.
+    """
+    if len(cache) >= PHRASES_KEPT:
+        cache.clear()
+    cache[text] = value
 
 
 def _spelled_out(
@@ -164,12 +189,15 @@ def build_query(topic: TopicSpec, corpus: Corpus) -> TopicQuery:
     return TopicQuery(vector, dense, terms.phrases, terms.in_title, terms.excluded)
 
 
-def _overlaps(word: str, shown: list[str]) -> bool:
-    """A word already said, or part of (or containing) one already said, is a repeat."""
-    key = _plain(word)
-    return any(key in _plain(other) or _plain(other) in key for other in shown)
+def _repeats(key: str, said: list[str]) -> bool:
+    """A word already said, or part of (or containing) one already said, is a repeat.
+
+    ``key`` and ``said``: :func:`_plain` forms, worked out once per word.
+    """
+    return any(key in other or other in key for other in said)
 
 
+@lru_cache(maxsize=100_000)
 def _plain(text: str) -> str:
     """ "Program-repair", "program repair" and "programrepair" say the same thing."""
     return "".join(_stems(text))
@@ -180,42 +208,43 @@ def _stems(text: str) -> list[str]:
 
 
 def explain_terms(
-    terms: QueryTerms, q_columns: np.ndarray, q_values: np.ndarray, corpus: Corpus, row: int
+    terms: QueryTerms, query: np.ndarray, corpus: Corpus, row: int
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The words that made paper ``row`` match, and the subscriber's phrases its title holds.
 
-    ``q_columns`` / ``q_values``: the topic's query as a sorted sparse row.
+    ``query``: the topic's query weight of every term (dense, zero where the query is silent),
+    made once for all the papers a topic selects.
 
     The subscriber's own phrases come first, as they typed them; then the paper's own wording of
     the query's heaviest distinctive terms. Words most papers share ("model", "learning")
     explain nothing and are left out, and nothing is said twice.
     """
     columns, values = corpus.row_terms(row)
-    present = set(columns.tolist())
-    titles = corpus.title_rows
-    titled_columns = set(titles.indices[titles.indptr[row] : titles.indptr[row + 1]].tolist())
+    present, titled_columns, folded = corpus.row_facts(row)
     shown: list[str] = []
+    said: list[str] = []  # the plain form of each shown word
     titled: list[str] = []
     for text, cols in terms.phrases:
-        if all(c in present for c in cols) and not _overlaps(text, shown):
+        if present.issuperset(cols) and not _repeats(key := _plain(text), said):
             shown.append(text)
-            if all(c in titled_columns for c in cols):
+            said.append(key)
+            if titled_columns.issuperset(cols):
                 titled.append(text)
-    # The query's weight of each of the paper's terms, read off its sparse row (sorted columns).
-    at = np.minimum(np.searchsorted(q_columns, columns), max(len(q_columns) - 1, 0))
-    found = q_columns[at] == columns if len(q_columns) else np.zeros(len(columns), dtype=bool)
-    weights = np.where(found, values * (q_values[at] if len(q_values) else 0.0), 0.0)
-    for k in np.argsort(-weights)[: 4 * MAX_REASONS]:
-        column = int(columns[k])
-        if weights[k] <= 0 or len(shown) >= MAX_REASONS:
+    weights = values * query[columns]
+    order = np.argsort(-weights)[: 4 * MAX_REASONS]
+    wording = corpus.wordings[row]
+    for column, weight in zip(columns[order].tolist(), weights[order].tolist(), strict=True):
+        if weight <= 0 or len(shown) >= MAX_REASONS:
             break
-        if corpus.idf[column] < corpus.distinctive_idf:
+        if not corpus.distinctive[column]:
             continue
-        word = corpus.wordings[row].get(corpus.names[column], corpus.names[column])
+        name = corpus.names[column]
+        word = wording.get(name, name)
         # A pair of words the paper never writes side by side ("correlation human") reads as
         # a fragment: only pairs as written are shown.
-        if " " in word and fold(word) not in fold(corpus.texts[row]):
+        if " " in word and fold(word) not in folded:
             continue
-        if not _overlaps(word, shown):
+        if not _repeats(key := _plain(word), said):
             shown.append(word)
+            said.append(key)
     return tuple(shown[:MAX_REASONS]), tuple(titled)

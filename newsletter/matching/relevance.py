@@ -185,6 +185,56 @@ class TopicScores:
     def judgements(self, column: int) -> list[Judgement]:
         return [self.judgement(column, row) for row in range(self.relevance.shape[0])]
 
+    @cached_property
+    def _followed_by(self) -> dict[int, dict[int, str]]:
+        """Followed authors' papers per topic (column): row -> the author."""
+        found: dict[int, dict[int, str]] = {}
+        for (row, column), name in self.followed.items():
+            found.setdefault(column, {})[row] = name
+        return found
+
+    def all_hits(self) -> list[TopicHits]:
+        """Every topic's :meth:`hits`, read off the batch's arrays in a few whole-array steps.
+
+        The selected rows of all topics come from one ``nonzero`` over the batch; each topic's
+        record holds slices of those small arrays, not of the (papers x topics) matrices.
+        """
+        n_topics = self.relevance.shape[1]
+        by_topic = self.relevance.T
+        columns, rows = np.nonzero(by_topic >= THRESHOLD)  # by topic, then by row
+        bounds = np.searchsorted(columns, np.arange(n_topics + 1)).tolist()
+        relevance = by_topic[columns, rows]
+        words = self.words.T[columns, rows]
+        indptr = self.queries.indptr.tolist()
+        indices, data = self.queries.indices, self.queries.data
+        followed = self._followed_by
+        liked_at = self._liked_at
+        none: dict[int, str] = {}
+        out = []
+        for column in range(n_topics):
+            a, b = bounds[column], bounds[column + 1]
+            start, end = indptr[column], indptr[column + 1]
+            liked: tuple[np.ndarray, np.ndarray, list[str]] | None = None
+            k = liked_at.get(column)
+            if self.liked is not None and k is not None:
+                picked = rows[a:b]
+                pull = self.liked_weight[k] * self.liked.likeness[picked, k]
+                liked = (pull, self.liked.which[picked, k], self.liked.titles)
+            out.append(
+                TopicHits(
+                    self.model.corpus,
+                    self.terms[column],
+                    indices[start:end],
+                    data[start:end],
+                    rows[a:b],
+                    relevance[a:b],
+                    words[a:b],
+                    liked,
+                    followed.get(column, none),
+                )
+            )
+        return out
+
     def hits(self, column: int) -> TopicHits:
         """One topic's papers at or above the threshold, kept apart from the batch's matrices.
 
@@ -207,7 +257,7 @@ class TopicScores:
             self.relevance[rows, column].copy(),
             self.words[rows, column].copy(),
             liked,
-            {row: name for (row, c), name in self.followed.items() if c == column},
+            dict(self._followed_by.get(column, {})),
         )
 
 
@@ -225,10 +275,28 @@ class TopicHits:
     liked: tuple[np.ndarray, np.ndarray, list[str]] | None  # pull, nearest index, titles
     followed: dict[int, str]
 
+    def _query(self) -> np.ndarray:
+        """The query as a dense row: one look-up per paper term instead of a sorted search.
+
+        Made per call and let go: kept on each of thousands of cached hits, it would cost a
+        row of the vocabulary apiece.
+        """
+        query = np.zeros(len(self.corpus.names))
+        query[self.q_columns] = self.q_values
+        return query
+
+    def judgements(self) -> list[Judgement]:
+        """Why each selected paper was picked, in the order of ``rows``."""
+        query = self._query()
+        return [self._judgement(k, query) for k in range(len(self.rows))]
+
     def judgement(self, k: int) -> Judgement:
         """Why the ``k``-th selected paper was picked."""
+        return self._judgement(k, self._query())
+
+    def _judgement(self, k: int, query: np.ndarray) -> Judgement:
         row = int(self.rows[k])
-        matched, titled = explain_terms(self.terms, self.q_columns, self.q_values, self.corpus, row)
+        matched, titled = explain_terms(self.terms, query, self.corpus, row)
         liked = None
         if self.liked is not None:
             pull, which, titles = self.liked

@@ -13,6 +13,7 @@ import copy
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import TypeVar
 
 from cachetools import LRUCache
@@ -120,8 +121,8 @@ class Matcher:
         for start in range(0, len(keys), BATCH_TOPICS):
             chunk = keys[start : start + BATCH_TOPICS]
             judged = self._model.judge_many([todo[key] for key in chunk])
-            for column, key in enumerate(chunk):
-                self._judged[key] = judged.hits(column)
+            for key, hits in zip(chunk, judged.all_hits(), strict=True):
+                self._judged[key] = hits
 
     def relevant(self, topic: TopicSpec) -> list[ScoredPaper]:
         """Papers clearing the threshold for ``topic``, best first (cached per distinct topic)."""
@@ -133,8 +134,7 @@ class Matcher:
             self.prepare([topic])
         hits = self._judged.pop(key)
         scored: list[ScoredPaper] = []
-        for k, row in enumerate(hits.rows.tolist()):
-            judgement = hits.judgement(k)
+        for row, judgement in zip(hits.rows.tolist(), hits.judgements(), strict=True):
             paper = self.papers[row]
             scored.append(
                 ScoredPaper(
@@ -155,16 +155,21 @@ class Matcher:
         cached = self._by_set.get(key)
         if cached is not None:
             return cached
+        # One topic's papers are distinct and already in this order: nothing to merge.
+        ordered = self.relevant(topics[0]) if len(topics) == 1 else self._merged(topics)
+        items = [DigestItem(s.paper.id, s.score, s.relevance, s.topic, s.why) for s in ordered]
+        self._by_set[key] = items
+        return items
+
+    def _merged(self, topics: tuple[TopicSpec, ...]) -> list[ScoredPaper]:
+        """Each paper once, under the topic it fits best, best first."""
         best: dict[int | str, ScoredPaper] = {}
         for topic in topics:
             for hit in self.relevant(topic):
                 held = best.get(hit.paper.id)
                 if held is None or (hit.relevance, hit.score) > (held.relevance, held.score):
                     best[hit.paper.id] = hit
-        ordered = sorted(best.values(), key=lambda s: (-s.score, -s.relevance, str(s.paper.id)))
-        items = [DigestItem(s.paper.id, s.score, s.relevance, s.topic, s.why) for s in ordered]
-        self._by_set[key] = items
-        return items
+        return sorted(best.values(), key=lambda s: (-s.score, -s.relevance, str(s.paper.id)))
 
     def select(self, interest: Interest) -> list[DigestItem]:
         """The digest for one subscriber: never a paper already sent, at most ``size`` items."""
@@ -188,12 +193,17 @@ def iter_digests(
     background: Sequence[PaperLike] = (),
     semantic: bool | str | None = None,
 ) -> Iterator[tuple[K, list[DigestItem]]]:
-    """Streams digests so memory stays flat however many subscribers there are."""
+    """Streams digests so memory stays flat however many subscribers there are.
+
+    Interests are judged a batch at a time: preparing more distinct topics than the matcher
+    keeps would evict the first before they are read, and each would be judged again alone.
+    """
     matcher = Matcher(papers, now=now, background=background, semantic=semantic)
-    interests = list(interests)
-    matcher.prepare(topic for _, interest in interests for topic in interest.topics)
-    for key, interest in interests:
-        yield key, matcher.select(interest)
+    stream = iter(interests)
+    while part := list(islice(stream, BATCH_TOPICS)):
+        matcher.prepare(topic for _, interest in part for topic in interest.topics)
+        for key, interest in part:
+            yield key, matcher.select(interest)
 
 
 def select_digests(

@@ -8,8 +8,8 @@ from newsletter.matching import THRESHOLD, Matcher, relevance
 from newsletter.matching.acronyms import AcronymTable, definitions
 from newsletter.matching.query import build_query
 from newsletter.matching.relevance import RelevanceModel
-from newsletter.preferences import TopicSpec
-from tests.matching.conftest import CRAFTED, NOW, paper
+from newsletter.preferences import Example, TopicSpec
+from tests.matching.conftest import CRAFTED, NOW, REPAIR, paper
 
 SPEECH_TOPIC = TopicSpec.build("speech processing", ["ASR", "spoken language"])
 CODE_TOPIC = TopicSpec.build("LLMs for code", ["code generation", "program repair"])
@@ -115,3 +115,29 @@ def test_own_phrase_in_the_title_makes_the_paper_relevant(monkeypatch: pytest.Mo
     assert build_query(topic, model.corpus).in_title
     # A phrase in too many titles to mean anything earns nothing from being in one.
     assert build_query(TopicSpec.build("large language models"), model.corpus).in_title == ()
+
+
+def test_a_batch_read_off_at_once_gives_each_topic_what_it_gives_alone() -> None:
+    """``all_hits`` (one pass over the batch) must agree with ``hits`` (one topic), reasons too:
+    followed authors, liked papers and excluded words each take their own path through it."""
+    liked = Example(REPAIR.title, REPAIR.abstract)
+    topics = [
+        SPEECH_TOPIC,
+        TopicSpec.build("speech processing", authors=["J. Doe"]),
+        TopicSpec.build("protein folding", ["molecular dynamics"]),
+        TopicSpec(label="LLMs for code", keywords=("program repair",), liked=(liked,)),
+        TopicSpec.build("speech recognition", ["audio"], excluded=["music"]),
+        CODE_TOPIC,
+    ]
+    judged = RelevanceModel(CRAFTED).judge_many(topics)
+    together = judged.all_hits()
+    assert len(together) == len(topics)
+    assert any(len(h.rows) for h in together) and any(not len(h.rows) for h in together)
+    assert together[1].followed and together[3].liked is not None
+    for column, batch in enumerate(together):
+        alone = judged.hits(column)
+        assert batch.rows.tolist() == alone.rows.tolist()
+        assert batch.relevance.tolist() == alone.relevance.tolist()
+        assert batch.words.tolist() == alone.words.tolist()
+        assert batch.followed == alone.followed
+        assert batch.judgements() == [alone.judgement(k) for k in range(len(alone.rows))]
