@@ -183,3 +183,14 @@ def test_subject_and_preview_line_cut_titles_at_words(
                          "Also: Second paper about speech; Third paper")
     alone = render_email("digest", digest(make_settings(), [entry(long_title)]))
     assert alone.subject == long_title[:89].rsplit(" ", 1)[0] + "…"
+
+
+def test_text_part_has_no_empty_byline(make_settings: Callable[..., Settings]) -> None:
+    """A paper with no authors or date (the bundled sample) gets no blank line or stray dash."""
+    bare = DigestEntry(title="Bare", url="https://arxiv.org/search/?query=Bare&searchtype=title",
+                       summary="We do a thing.", why="", upvotes=3)
+    text = render_email("digest", digest(make_settings(), [bare])).text
+    assert "1. Bare\n   3 upvotes\n\n   We do a thing.\n" in text
+    full = render_email("digest", digest(make_settings(), [entry()])).text
+    byline = full.split("1. A paper\n", 1)[1].split("\n", 1)[0]
+    assert byline.startswith("   ") and " - " in byline and not byline.strip().startswith("-")
