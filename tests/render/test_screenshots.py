@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from newsletter.config import Settings
+from newsletter.matching.ranking import MAX_WHY
 from newsletter.render import render_email
 from newsletter.render.contexts import digest_context
 from newsletter.render.digest import digest_entries
@@ -31,7 +32,7 @@ WHYS = [
     'Model compression — "quantization", "pruning"',
     "LLM safety — by Alan Turing, whom you follow",
     'Code generation — title says "code completion"',
-    'Retrieval — "dense retrieval", "reranking"',
+    'Web agents and tool use — about "tool calls", "planning"',  # MAX_WHY (56) characters
     "Trending now (128 upvotes)",
 ]
 
@@ -106,6 +107,7 @@ def test_digest_screenshots(
             "[...document.querySelectorAll('p.why')].map(p => Math.round("
             "p.getBoundingClientRect().height / parseFloat(getComputedStyle(p).lineHeight)))"
         )
+        assert max(map(len, WHYS)) == MAX_WHY  # the longest line matching may write is shown
         assert lines == [1] * len(WHYS), f"why-lines wrap at {width}px: {lines}"
         titles = page.evaluate(
             "[...document.querySelectorAll('p.item-title a')].map(a => a.href)"
