@@ -12,7 +12,8 @@ back as that exception, raised again in the parent when :func:`deliver_one` asks
 message, so it becomes that row's outcome exactly as if it had been composed in place.
 
 The child ignores SIGINT and SIGTERM (a Ctrl-C or a service manager signals the whole process
-group): it stops when its parent, finishing gracefully, closes it, or when the parent is gone.
+group): it stops when its parent, finishing gracefully, closes it, or, through the kernel's
+parent-death signal, the moment the parent is gone (even SIGKILLed).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from newsletter.config import Settings
 from newsletter.delivery.ledger.claims import Claimed, Ledger
 from newsletter.delivery.messages.compose import Composer, NothingToSend
 from newsletter.delivery.messages.signing import Signer
+from newsletter.delivery.sending.supervisor import die_with_parent
 from newsletter.errors import InvalidInput
 from newsletter.store.database import Database
 
@@ -86,6 +88,7 @@ _workshop: Workshop | None = None
 
 def _start_child(settings: Settings, database_url: str) -> None:
     global _workshop
+    die_with_parent(signal.SIGKILL)  # it ignores SIGTERM; it holds nothing worth finishing
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _workshop = Workshop(settings, database_url)
@@ -140,8 +143,9 @@ class Preparer:
         if children <= 0:
             self._local = Workshop(settings, database_url)
             return
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
+        # Spawned, so each child is the sender's own and can die with it (a forkserver's
+        # children outlived a SIGKILLed sender, and so did the forkserver).
+        context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(
             children, mp_context=context, initializer=_start_child,
             initargs=(settings, database_url),

@@ -28,9 +28,11 @@ from types import FrameType
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+def die_with_parent(signum: int = signal.SIGTERM) -> None:
+    """Have the kernel send ``signum`` to this process when its parent dies (Linux), so no
+    child outlives a sender or supervisor that was SIGKILLed."""
     if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signum)
 
 
 def child_command(arguments: Sequence[str]) -> list[str]:
@@ -43,7 +45,7 @@ def supervise(
 ) -> int:
     """Run one child per command until a signal (exit 0 if all stopped cleanly) or until one
     dies unasked (exit 1)."""
-    children = [subprocess.Popen(command, preexec_fn=_die_with_parent) for command in commands]
+    children = [subprocess.Popen(command, preexec_fn=die_with_parent) for command in commands]
     stopping = False
 
     def forward(signum: int, _frame: FrameType | None) -> None:
