@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -13,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy import select
 
+from newsletter.config import Settings
 from newsletter.store.database import Database
 from newsletter.store.models import Delivery, Subscriber
 from tests.smtp_server import SmtpServer
@@ -112,3 +116,33 @@ def link_in(message: EmailMessage, purpose: str) -> str:
 
 def path_of(url: str) -> str:
     return urlsplit(url).path
+
+
+def bound_socket() -> socket.socket:
+    """A loopback socket bound to a free port, handed to uvicorn (no port race)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextmanager
+def serving(settings: Settings, db: Database, sock: socket.socket) -> Iterator[None]:
+    """The app under uvicorn in a thread, on an already bound socket, configured as
+    ``newsletter serve`` configures it (``service.server_config``: proxies, headers)."""
+    import uvicorn
+
+    from newsletter.service import server_config
+    from newsletter.web import create_app
+
+    config = server_config(create_app(settings, db), settings, host="127.0.0.1", port=0,
+                           log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started, 20, "uvicorn start")
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        sock.close()

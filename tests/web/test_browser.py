@@ -3,10 +3,7 @@ on SQLite and on PostgreSQL like the rest of the suite."""
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from newsletter.config import Settings
 from newsletter.preferences import TopicSpec
@@ -22,9 +18,8 @@ from newsletter.sources.runner import ingest_sample
 from newsletter.store.database import Database
 from newsletter.store.models import Frequency, SubscriberStatus
 from newsletter.store.subscribers import create_subscriber, find_subscriber
-from newsletter.web import create_app
 from tests.smtp_server import SmtpServer
-from tests.web.helpers import link_in, mail_to, wait_for
+from tests.web.helpers import bound_socket, link_in, mail_to, serving
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 375, "height": 812}
@@ -42,7 +37,7 @@ class Live:
 def live(
     db: Database, make_settings: Callable[..., Settings], smtp_server: SmtpServer
 ) -> Iterator[Live]:
-    sock = _bound_socket()
+    sock = bound_socket()
     settings = make_settings(
         database_url=db.url,
         base_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
@@ -50,31 +45,8 @@ def live(
         environment="development",
     )
     ingest_sample(db, now=datetime.now(UTC) - timedelta(hours=1))
-    with _serving(settings, db, sock):
+    with serving(settings, db, sock):
         yield Live(settings.base_url, settings, db)
-
-
-def _bound_socket() -> socket.socket:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-@contextmanager
-def _serving(settings: Settings, db: Database, sock: socket.socket) -> Iterator[None]:
-    """The app under uvicorn in a thread, on an already bound socket (no port race)."""
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, db), log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, 20, "uvicorn start")
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        sock.close()
 
 
 @pytest.fixture
@@ -293,13 +265,13 @@ def test_dev_mailbox_shows_the_confirmation_and_its_link_works(
     artifacts_dir: Path,
 ) -> None:
     """Without SMTP, mail lands in the dev mailbox, readable and clickable in the browser."""
-    sock = _bound_socket()
+    sock = bound_socket()
     settings = make_settings(
         database_url=db.url,
         base_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
         environment="development",
     )
-    with _serving(settings, db, sock):
+    with serving(settings, db, sock):
         page = open_page()
         page.goto(settings.base_url)
         _fill_form(page, "dev@example.org")

@@ -28,8 +28,8 @@ from newsletter.store.models import Delivery, Edition, Frequency, Paper, PaperVe
 from newsletter.store.subscribers import create_subscriber
 from newsletter.tokens import FeedbackLinks
 from tests.smtp_server import SmtpServer
-from tests.web.helpers import mail_to, text_part
-from tests.web.test_browser import DESKTOP, _bound_socket, _serving
+from tests.web.helpers import bound_socket, mail_to, serving, text_part
+from tests.web.test_browser import DESKTOP
 
 pytestmark = pytest.mark.browser
 TOPIC = TopicSpec.build("reasoning in language models", "chain-of-thought, reasoning")
@@ -79,7 +79,7 @@ class Site:
 def site(
     db: Database, make_settings: Callable[..., Settings], smtp_server: SmtpServer
 ) -> Iterator[Site]:
-    sock = _bound_socket()
+    sock = bound_socket()
     settings = make_settings(
         database_url=db.url,
         base_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
@@ -88,7 +88,7 @@ def site(
     )
     now = datetime.now(UTC)
     ingest_sample(db, now=now - timedelta(hours=1))
-    with _serving(settings, db, sock):
+    with serving(settings, db, sock):
         yield Site(settings, db, now)
 
 

@@ -4,37 +4,16 @@ ignored unless it comes from a proxy named in NEWSLETTER_TRUSTED_PROXIES."""
 from __future__ import annotations
 
 import socket
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import httpx
 import pytest
 
 from newsletter.config import Settings
 from newsletter.errors import ConfigurationError
-from newsletter.service import server_config
 from newsletter.store.database import Database
-from newsletter.web import create_app
 from tests.smtp_server import SmtpServer
-from tests.web.helpers import subscribe, wait_for
-
-
-@contextmanager
-def _served(settings: Settings, db: Database, sock: socket.socket) -> Iterator[None]:
-    import uvicorn
-
-    app = create_app(settings, db)
-    config = server_config(app, settings, host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, 20, "uvicorn start")
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(15)
+from tests.web.helpers import serving, subscribe
 
 
 def _flood(
@@ -50,7 +29,7 @@ def _flood(
         subscribe_rate_limit_per_minute=3, trusted_proxies=trusted,
     )
     codes = []
-    with sock, _served(settings, db, sock):
+    with sock, serving(settings, db, sock):
         for i in range(5):
             with httpx.Client(base_url=base, headers={"X-Forwarded-For": forwarded(i)}) as client:
                 codes.append(subscribe(client, f"user{i}@example.org").status_code)
