@@ -18,11 +18,11 @@ considered, and a rebuild does not match them again.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -31,11 +31,15 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.delivery.editions.choosing import Chooser, already_given, candidate_papers
-from newsletter.delivery.editions.readers import count_due, due_chunks
+from newsletter.delivery.editions.readers import Reader, count_due, due_chunks
 from newsletter.delivery.editions.rows import Planned, write_rows
 from newsletter.store.database import Database
 from newsletter.store.models import Edition, Frequency
 
+# Chunks written at once on PostgreSQL, each by its own thread and connection: the database
+# checks each row's foreign keys and updates four indexes, and one COPY at a time kept only one
+# of its cores busy. SQLite has one writer at a time whatever we do.
+WRITERS = {"postgresql": 2, "sqlite": 1}
 # Called after each committed chunk with (readers done, readers due when the build started).
 Progress = Callable[[int, int], None]
 
@@ -87,10 +91,12 @@ def _add_stats(conn: Connection, edition_id: int, counts: dict[str, int]) -> dic
     """Add a chunk's counts to the edition's, under its row lock, in the chunk's transaction.
 
     Core rather than the ORM: the session keeps objects across commits, and a re-read Edition
-    would come back with the stats of the previous chunk.
+    would come back with the stats of the previous chunk. The lock is FOR NO KEY UPDATE: the
+    other writer's COPY holds a key-share lock on the same row (its foreign-key checks), which
+    FOR UPDATE would wait for while that writer waits for this one: a deadlock.
     """
     stats = conn.scalar(
-        select(Edition.stats).where(Edition.id == edition_id).with_for_update()
+        select(Edition.stats).where(Edition.id == edition_id).with_for_update(key_share=True)
     ) or {}
     totals = {key: int(stats.get(key, 0)) + counts.get(key, 0)
               for key in ("due", "queued", "trending", "nothing_relevant")}
@@ -110,49 +116,95 @@ def build_edition(
 ) -> EditionStats:
     """Queue one edition for every due subscriber (all active ones of ``frequency`` if None).
 
-    Chunks are written by a second thread on its own connection while this one reads and
-    chooses the next: the database's work on one chunk overlaps Python's on the next (the
-    machine's second core), at most one chunk waits, and each write is still one transaction
-    with its stats.
+    Three stages overlap, each on its own connection: a reader thread reads the next chunk,
+    this thread chooses papers for the current one, and a writer thread writes the previous
+    one. The database's work on two chunks then overlaps Python's on a third (the machine's
+    second core); at most one chunk waits at each hand-over, and each write is still one
+    transaction with its stats.
     """
     now = now.astimezone(UTC)
     counts = dict.fromkeys(("due", "queued", "trending", "nothing_relevant"), 0)
-    with db.session() as session:
+    writers = WRITERS.get(db.engine.dialect.name, 1)
+    with db.session() as session, db.session() as reading, ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix="edition-reader"
+    ) as reader, ThreadPoolExecutor(
+        max_workers=writers, thread_name_prefix="edition-writer"
+    ) as writer:
         edition_id = edition_id_for(session, frequency, issue_date, now)
         session.commit()
         totals = _totals(session, edition_id)
         total = count_due(session, edition_id, frequency, subscriber_ids) if progress else 0
-        chunks = due_chunks(session, edition_id, frequency, subscriber_ids,
-                            settings.edition_chunk_size, now=now)
-        first = next(chunks, None)
+        session.commit()
+        chunks = _Chunks(reading, edition_id, frequency, issue_date, subscriber_ids,
+                         settings.edition_chunk_size, now)
+        fetched = reader.submit(chunks.next)
+        first = fetched.result()
         if first is None:
             return EditionStats(edition_id, frequency, issue_date, totals=totals, **counts)
+        fetched = reader.submit(chunks.next)  # the second chunk is read while the matcher builds
         papers = candidate_papers(session, frequency, issue_date, now)
+        session.commit()
         chooser = Chooser(papers, now=now, semantic=settings.semantic_matching)
         done = 0
-        pending: Future[tuple[dict[str, int], dict[str, int], int]] | None = None
+        pending: deque[Future[tuple[dict[str, int], dict[str, int], int]]] = deque()
 
         def settle() -> None:
             nonlocal counts, totals, done
-            assert pending is not None
-            written, totals, size = pending.result()
+            written, latest, size = pending.popleft().result()
+            # Two writers may commit out of order; the totals only grow.
+            totals = max(totals, latest, key=lambda t: t.get("due", 0))
             counts = {key: counts[key] + written[key] for key in counts}
             done += size
             if progress is not None:
                 progress(done, max(total, done))
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="edition-writer") as writer:
-            for readers in chain([first], chunks):
-                ids = [reader.id for reader in readers]
-                given = already_given(session, ids, frequency, issue_date)
-                session.commit()  # reads only: end the snapshot, nothing stays open
-                chooser.prepare(readers)
-                planned = [(r.id, chooser.choose(r, given.get(r.id, ()))) for r in readers]
-                if pending is not None:
-                    settle()
-                pending = writer.submit(_write_chunk, db, edition_id, planned, now)
+        chunk: tuple[list[Reader], dict[int, set[int]]] | None = first
+        while chunk is not None:
+            readers, given = chunk
+            chooser.prepare(readers)
+            planned = [(r.id, chooser.choose(r, given.get(r.id, ()))) for r in readers]
+            if len(pending) >= writers:
+                settle()
+            pending.append(writer.submit(_write_chunk, db, edition_id, planned, now))
+            chunk = fetched.result()
+            if chunk is not None:
+                fetched = reader.submit(chunks.next)
+        while pending:
             settle()
     return EditionStats(edition_id, frequency, issue_date, totals=totals, **counts)
+
+
+class _Chunks:
+    """Due readers and what they were already given, a chunk per call, on the reading session.
+
+    Called on the reader thread only, one call at a time, so the next chunk's queries run while
+    this thread chooses papers for the current one; each call ends its snapshot (reads only).
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        edition_id: int,
+        frequency: Frequency,
+        issue_date: date,
+        ids: Collection[int] | None,
+        size: int,
+        now: datetime,
+    ) -> None:
+        self.session = session
+        self.frequency = frequency
+        self.issue_date = issue_date
+        self._chunks = due_chunks(session, edition_id, frequency, ids, size, now=now)
+
+    def next(self) -> tuple[list[Reader], dict[int, set[int]]] | None:
+        readers = next(self._chunks, None)
+        if readers is None:
+            self.session.commit()
+            return None
+        ids = [reader.id for reader in readers]
+        given = already_given(self.session, ids, self.frequency, self.issue_date)
+        self.session.commit()
+        return readers, given
 
 
 def _write_chunk(

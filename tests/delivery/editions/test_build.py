@@ -160,3 +160,22 @@ def test_concurrent_builds_create_each_row_once(
     assert len(deliveries(db)) == 20
     with db.session() as session:
         assert session.scalars(select(Edition)).one().stats["due"] == 20
+
+
+def test_small_chunks_overlap_and_the_totals_add_up(
+    db: Database, make_settings: Callable[..., Settings]
+) -> None:
+    """Many chunks: on PostgreSQL two writers commit side by side (and may finish out of order),
+    each taking the edition's stats lock while the other's COPY holds key-share locks on it."""
+    settings = make_settings(edition_chunk_size=2)
+    add_papers(db)
+    for n in range(31):
+        add_subscriber(db, f"s{n}@example.org", ["speech recognition"] if n % 2 else ["graphs"])
+    seen: list[tuple[int, int]] = []
+    stats = build_edition(db, settings, frequency=Frequency.DAILY, issue_date=DAY, now=NOW,
+                          progress=lambda done, total: seen.append((done, total)))
+    assert stats.due == 31 and len(deliveries(db)) == 31
+    assert stats.totals["due"] == 31
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen) and seen[-1][0] == 31
+    with db.session() as session:
+        assert session.scalars(select(Edition)).one().stats == stats.totals
