@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cached_property
 from itertools import pairwise
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -51,6 +51,15 @@ def _identity(terms: list[str]) -> list[str]:
     return terms
 
 
+class RowFacts(NamedTuple):
+    """What explaining a paper's pick needs of it, worked out once per paper."""
+
+    present: frozenset[int]  # its term columns
+    titled: frozenset[int]  # its title's term columns
+    folded: str  # its text, folded
+    weights: dict[int, float]  # term column -> TF-IDF weight
+
+
 class Corpus:
     """Vectors for the pool of papers; the first ``n_new`` rows are the papers being matched."""
 
@@ -63,7 +72,7 @@ class Corpus:
         # Typed phrases already turned into terms (filled by matching.query).
         self.phrase_cache: dict[str, tuple[list[str], list[str]]] = {}
         self.typed_cache: dict[str, tuple[list[str], list[str], tuple[int, ...] | None]] = {}
-        self._facts: dict[int, tuple[frozenset[int], frozenset[int], str]] = {}
+        self._facts: dict[int, RowFacts] = {}
         self.acronyms = AcronymTable(texts)
         fields: list[list[list[str]]] = []
         # How each new paper writes its terms, to show people words rather than stems.
@@ -116,8 +125,9 @@ class Corpus:
         start, end = self.matrix.indptr[row], self.matrix.indptr[row + 1]
         return self.matrix.indices[start:end], self.matrix.data[start:end]
 
-    def row_facts(self, row: int) -> tuple[frozenset[int], frozenset[int], str]:
-        """Paper ``row``'s term columns, its title's term columns and its folded text.
+    def row_facts(self, row: int) -> RowFacts:
+        """Paper ``row``'s term columns, its title's term columns, its folded text and each
+        term's weight (a dict: a topic's few query terms are looked up one by one).
 
         Worked out once per paper, not once per topic that selects it: a build explains a
         paper to a million readers' topics.
@@ -126,10 +136,12 @@ class Corpus:
         if facts is None:
             titles = self.title_rows
             start, end = titles.indptr[row], titles.indptr[row + 1]
-            facts = (
-                frozenset(self.row_terms(row)[0].tolist()),
+            columns, values = self.row_terms(row)
+            facts = RowFacts(
+                frozenset(columns.tolist()),
                 frozenset(titles.indices[start:end].tolist()),
                 fold(self.texts[row]),
+                dict(zip(columns.tolist(), values.tolist(), strict=True)),
             )
             self._facts[row] = facts
         return facts

@@ -194,7 +194,11 @@ def _repeats(key: str, said: list[str]) -> bool:
 
     ``key`` and ``said``: :func:`_plain` forms, worked out once per word.
     """
-    return any(key in other or other in key for other in said)
+    # A plain loop: a generator costs more than comparing the two or three words said.
+    for other in said:  # noqa: SIM110
+        if key in other or other in key:
+            return True
+    return False
 
 
 @lru_cache(maxsize=100_000)
@@ -208,19 +212,19 @@ def _stems(text: str) -> list[str]:
 
 
 def explain_terms(
-    terms: QueryTerms, query: np.ndarray, corpus: Corpus, row: int
+    terms: QueryTerms, query: Sequence[tuple[int, float]], corpus: Corpus, row: int
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The words that made paper ``row`` match, and the subscriber's phrases its title holds.
 
-    ``query``: the topic's query weight of every term (dense, zero where the query is silent),
-    made once for all the papers a topic selects.
+    ``query``: the topic's query terms as (column, weight), in column order. A topic has a few
+    dozen at most, so each is looked up in the paper's terms (a dict) rather than the paper's
+    hundreds of terms being weighed against a dense query: a build explains ten million picks.
 
     The subscriber's own phrases come first, as they typed them; then the paper's own wording of
     the query's heaviest distinctive terms. Words most papers share ("model", "learning")
     explain nothing and are left out, and nothing is said twice.
     """
-    columns, values = corpus.row_terms(row)
-    present, titled_columns, folded = corpus.row_facts(row)
+    present, titled_columns, folded, held = corpus.row_facts(row)
     shown: list[str] = []
     said: list[str] = []  # the plain form of each shown word
     titled: list[str] = []
@@ -230,13 +234,14 @@ def explain_terms(
             said.append(key)
             if titled_columns.issuperset(cols):
                 titled.append(text)
-    weights = values * query[columns]
-    order = np.argsort(-weights)[: 4 * MAX_REASONS]
+    weighed = [(weight * q, column) for column, q in query if (weight := held.get(column))]
+    weighed.sort(key=_heaviest)  # stable: ties keep column order
     wording = corpus.wordings[row]
-    for column, weight in zip(columns[order].tolist(), weights[order].tolist(), strict=True):
+    distinctive = corpus.distinctive
+    for weight, column in weighed[: 4 * MAX_REASONS]:
         if weight <= 0 or len(shown) >= MAX_REASONS:
             break
-        if not corpus.distinctive[column]:
+        if not distinctive[column]:
             continue
         name = corpus.names[column]
         word = wording.get(name, name)
@@ -248,3 +253,7 @@ def explain_terms(
             shown.append(word)
             said.append(key)
     return tuple(shown[:MAX_REASONS]), tuple(titled)
+
+
+def _heaviest(pair: tuple[float, int]) -> float:
+    return -pair[0]

@@ -275,26 +275,26 @@ class TopicHits:
     liked: tuple[np.ndarray, np.ndarray, list[str]] | None  # pull, nearest index, titles
     followed: dict[int, str]
 
-    def _query(self) -> np.ndarray:
-        """The query as a dense row: one look-up per paper term instead of a sorted search.
-
-        Made per call and let go: kept on each of thousands of cached hits, it would cost a
-        row of the vocabulary apiece.
-        """
-        query = np.zeros(len(self.corpus.names))
-        query[self.q_columns] = self.q_values
-        return query
+    def _query(self) -> list[tuple[int, float]]:
+        """The query's terms as (column, weight) pairs, made per call and let go."""
+        return list(zip(self.q_columns.tolist(), self.q_values.tolist(), strict=True))
 
     def judgements(self) -> list[Judgement]:
         """Why each selected paper was picked, in the order of ``rows``."""
-        query = self._query()
-        return [self._judgement(k, query) for k in range(len(self.rows))]
+        return self.judgements_of(range(len(self.rows)))
 
     def judgement(self, k: int) -> Judgement:
         """Why the ``k``-th selected paper was picked."""
         return self._judgement(k, self._query())
 
-    def _judgement(self, k: int, query: np.ndarray) -> Judgement:
+    def judgements_of(self, ks: Sequence[int]) -> list[Judgement]:
+        """Why the ``k``-th selected papers were picked, for each ``k`` of ``ks``."""
+        if not ks:
+            return []
+        query = self._query()
+        return [self._judgement(k, query) for k in ks]
+
+    def _judgement(self, k: int, query: list[tuple[int, float]]) -> Judgement:
         row = int(self.rows[k])
         matched, titled = explain_terms(self.terms, query, self.corpus, row)
         liked = None

@@ -34,6 +34,33 @@ BATCH_TOPICS = 2000
 CACHE_SIZE = 20_000
 
 
+class Reasons:
+    """One topic's why-lines, worked out only for the papers some digest shows, then kept.
+
+    Ordering needs only the scores; saying why takes a look at the paper's words, which costs
+    more than scoring. A topic clears the threshold for dozens of papers and a digest shows ten,
+    so the lines are written on first use (and a free-text reader's topic is used once).
+    """
+
+    def __init__(self, label: str, hits: TopicHits) -> None:
+        self.label = label
+        self.hits = hits
+        self._lines: dict[int, str] = {}
+
+    def line(self, k: int) -> str:
+        found = self._lines.get(k)
+        if found is None:
+            self.write([k])
+            found = self._lines[k]
+        return found
+
+    def write(self, ks: Iterable[int]) -> None:
+        """Write the lines of several papers at once (they share the work on the query)."""
+        todo = [k for k in ks if k not in self._lines]
+        for k, judgement in zip(todo, self.hits.judgements_of(todo), strict=True):
+            self._lines[k] = explain(self.label, judgement)
+
+
 @dataclass(frozen=True)
 class ScoredPaper:
     """A paper that clears the threshold for one topic, with what the digest needs to show it."""
@@ -42,7 +69,12 @@ class ScoredPaper:
     relevance: float
     score: float
     topic: str
-    why: str
+    reasons: Reasons
+    k: int  # the paper's place among the topic's hits, for its why-line
+
+    @property
+    def why(self) -> str:
+        return self.reasons.line(self.k)
 
 
 @dataclass(frozen=True)
@@ -94,7 +126,7 @@ class Matcher:
         # free-text readers). An evicted entry is only judged again, never wrong.
         size = self._cache_size
         self._by_topic: LRUCache[tuple[TopicSpec, str], list[ScoredPaper]] = LRUCache(size)
-        self._by_set: LRUCache[tuple[tuple[TopicSpec, str], ...], list[DigestItem]] = LRUCache(
+        self._by_set: LRUCache[tuple[tuple[TopicSpec, str], ...], list[ScoredPaper]] = LRUCache(
             size
         )
         self._judged: LRUCache[tuple[TopicSpec, str], TopicHits] = LRUCache(size)
@@ -133,33 +165,35 @@ class Matcher:
         if key not in self._judged:
             self.prepare([topic])
         hits = self._judged.pop(key)
+        reasons = Reasons(topic.label, hits)
         scored: list[ScoredPaper] = []
-        for row, judgement in zip(hits.rows.tolist(), hits.judgements(), strict=True):
-            paper = self.papers[row]
+        for k, (row, relevance) in enumerate(
+            zip(hits.rows.tolist(), hits.relevance.tolist(), strict=True)
+        ):
             scored.append(
                 ScoredPaper(
-                    paper=paper,
-                    relevance=judgement.relevance,
-                    score=blend(judgement.relevance, self._trending[row]),
+                    paper=self.papers[row],
+                    relevance=relevance,
+                    score=blend(relevance, self._trending[row]),
                     topic=topic.label,
-                    why=explain(topic.label, judgement),
+                    reasons=reasons,
+                    k=k,
                 )
             )
         scored.sort(key=lambda s: (-s.score, -s.relevance, str(s.paper.id)))
         self._by_topic[key] = scored
         return scored
 
-    def _ranked(self, topics: tuple[TopicSpec, ...]) -> list[DigestItem]:
+    def _ranked(self, topics: tuple[TopicSpec, ...]) -> list[ScoredPaper]:
         """All papers for a topic set, each once under its best topic, best first (cached)."""
+        # One topic's papers are distinct and already in this order: nothing to merge.
+        if len(topics) == 1:
+            return self.relevant(topics[0])
         key = tuple((topic, topic.description) for topic in topics)
         cached = self._by_set.get(key)
-        if cached is not None:
-            return cached
-        # One topic's papers are distinct and already in this order: nothing to merge.
-        ordered = self.relevant(topics[0]) if len(topics) == 1 else self._merged(topics)
-        items = [DigestItem(s.paper.id, s.score, s.relevance, s.topic, s.why) for s in ordered]
-        self._by_set[key] = items
-        return items
+        if cached is None:
+            cached = self._by_set[key] = self._merged(topics)
+        return cached
 
     def _merged(self, topics: tuple[TopicSpec, ...]) -> list[ScoredPaper]:
         """Each paper once, under the topic it fits best, best first."""
@@ -175,14 +209,20 @@ class Matcher:
         """The digest for one subscriber: never a paper already sent, at most ``size`` items."""
         if interest.size <= 0:
             return []
-        chosen: list[DigestItem] = []
-        for item in self._ranked(interest.topics):
-            if item.paper_id in interest.exclude_ids:
+        shown: list[ScoredPaper] = []
+        exclude = interest.exclude_ids
+        for s in self._ranked(interest.topics):
+            if exclude and s.paper.id in exclude:
                 continue
-            chosen.append(item)
-            if len(chosen) >= interest.size:
+            shown.append(s)
+            if len(shown) >= interest.size:
                 break
-        return chosen
+        by_topic: dict[int, tuple[Reasons, list[int]]] = {}
+        for s in shown:
+            by_topic.setdefault(id(s.reasons), (s.reasons, []))[1].append(s.k)
+        for reasons, ks in by_topic.values():
+            reasons.write(ks)
+        return [DigestItem(s.paper.id, s.score, s.relevance, s.topic, s.why) for s in shown]
 
 
 def iter_digests(
