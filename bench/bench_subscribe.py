@@ -12,7 +12,8 @@ It creates a database (dropped at the end) and measures, one after the other:
    row) under ``--clients`` closed-loop clients for ``--seconds``;
 2. ``newsletter serve`` (per-client rate limit raised, SMTP to an aiosmtpd server inside this
    process) under the same closed loop: its throughput as a share of the anchor's
-   (goal >= 60%);
+   (goal >= 60%), and the CPU time each server process spent per post (a figure that other
+   load on a shared machine does not inflate as it does throughput);
 3. ``newsletter serve`` under an open loop: ``--rate`` posts a second offered on a fixed
    schedule whatever the answers do, latency counted from each post's scheduled time, so a
    stall is not hidden (goal p99 < 100 ms).
