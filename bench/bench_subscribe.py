@@ -12,7 +12,8 @@ It creates a database (dropped at the end) and measures, one after the other:
    row) under ``--clients`` closed-loop clients for ``--seconds``;
 2. ``newsletter serve`` (per-client rate limit raised, SMTP to an aiosmtpd server inside this
    process) under the same closed loop: its throughput as a share of the anchor's
-   (goal >= 60%);
+   (goal >= 60%), and the CPU time each server process spent per post (a figure that other
+   load on a shared machine does not inflate as it does throughput);
 3. ``newsletter serve`` under an open loop: ``--rate`` posts a second offered on a fixed
    schedule whatever the answers do, latency counted from each post's scheduled time, so a
    stall is not hidden (goal p99 < 100 ms).
@@ -77,6 +78,28 @@ class Inbox:
     def total(self) -> int:
         with self.lock:
             return sum(self.count.values())
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (Linux): a share of the machine that
+    other load on it cannot inflate, unlike wall-clock throughput."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds a process spends between ``start`` (a ``load`` on_start hook) and ``stop``."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.started = 0.0
+        self.spent = 0.0
+
+    def start(self) -> None:
+        self.started = cpu_seconds(self.pid)
+
+    def stop(self) -> None:
+        self.spent = cpu_seconds(self.pid) - self.started
 
 
 def free_port() -> int:
@@ -417,7 +440,11 @@ def main() -> None:
     try:
         minimal, minimal_url = start_minimal(db_url, workdir)
         wait_healthy(minimal_url, minimal)
-        anchor, anchor_time = asyncio.run(load(minimal_url, args.clients, args.seconds))
+        anchor_cpu = CpuMeter(minimal.pid)
+        anchor, anchor_time = asyncio.run(
+            load(minimal_url, args.clients, args.seconds, anchor_cpu.start)
+        )
+        anchor_cpu.stop()
         anchor_open = Results()
         anchor_open_time = asyncio.run(
             open_loop(minimal_url, args.rate, args.seconds, anchor_open, random.Random(9))
@@ -428,7 +455,10 @@ def main() -> None:
         profilers: list[subprocess.Popen[bytes]] = []
         pid = process.pid
 
+        serve_cpu = CpuMeter(pid)
+
         def profile() -> None:
+            serve_cpu.start()
             if args.profile is not None:
                 profilers.append(start_profiler(pid, args.profile, args.seconds))
 
@@ -440,6 +470,7 @@ def main() -> None:
         )
         wait_settled(inbox, len(opened.accepted))
         closed, closed_time = asyncio.run(load(base_url, args.clients, args.seconds, profile))
+        serve_cpu.stop()
         for profiler in profilers:
             profiler.wait(60)
         results = merge(closed, opened)
@@ -454,6 +485,11 @@ def main() -> None:
         share = serve_rate / anchor_rate if anchor_rate else 0.0
         p99 = percentile(opened.latencies, 0.99) * 1000 if opened.latencies else float("nan")
         print(f"throughput: {share:.0%} of the minimal app (goal >= 60%)")
+        anchor_ms = anchor_cpu.spent / max(1, len(anchor.latencies)) * 1000
+        serve_ms = serve_cpu.spent / max(1, len(closed.latencies)) * 1000
+        print(f"server CPU per closed-loop post: {serve_ms:.2f} ms, minimal app {anchor_ms:.2f} ms "
+              f"(ratio {serve_ms / anchor_ms if anchor_ms else float('nan'):.2f}; includes sending "
+              f"the confirmation emails)")
         print(f"open loop p99 at {args.rate:.0f} req/s: {p99:.1f} ms (goal < 100 ms)")
         if args.profile is not None:
             print_profile(args.profile)
