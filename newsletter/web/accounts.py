@@ -30,6 +30,7 @@ from newsletter.store.models import (
     Delivery,
     DeliveryKind,
     Edition,
+    InboundMessage,
     Subscriber,
     SubscriberStatus,
     Topic,
@@ -255,11 +256,17 @@ def export_data(db: Database, subscriber_id: int) -> dict[str, Any]:
         subscriber = _load(session, subscriber_id)
         if subscriber is None:
             raise LinkError(LinkProblem.GONE)
+        # Account emails (confirm, welcome, ...) belong to no edition: an outer join keeps them.
         rows = session.execute(
             select(Delivery, Edition)
-            .join(Edition, Edition.id == Delivery.edition_id)
+            .outerjoin(Edition, Edition.id == Delivery.edition_id)
             .where(Delivery.subscriber_id == subscriber_id)
-            .order_by(Delivery.created_at)
+            .order_by(Delivery.created_at, Delivery.id)
+        ).all()
+        inbound = session.scalars(
+            select(InboundMessage)
+            .where(InboundMessage.subscriber_id == subscriber_id)
+            .order_by(InboundMessage.received_at, InboundMessage.id)
         ).all()
         return {
             "subscriber": _subscriber_fields(subscriber),
@@ -281,6 +288,18 @@ def export_data(db: Database, subscriber_id: int) -> dict[str, Any]:
                     "created_at": _iso(v.created_at),
                 }
                 for v in verdicts_of(session, subscriber_id)
+            ],
+            # What came back from their address (bounces, complaints, unsubscribe mails) and
+            # what it did: it decided their status, so it is theirs to see.
+            "inbound": [
+                {
+                    "received_at": _iso(m.received_at),
+                    "source": m.source,
+                    "kind": m.kind.value,
+                    "status": m.status,
+                    "detail": m.detail,
+                }
+                for m in inbound
             ],
         }
 
@@ -307,9 +326,13 @@ def _subscriber_fields(s: Subscriber) -> dict[str, Any]:
     }
 
 
-def _delivery_fields(d: Delivery, e: Edition) -> dict[str, Any]:
+def _delivery_fields(d: Delivery, e: Edition | None) -> dict[str, Any]:
+    edition = None
+    if e is not None:
+        edition = {"frequency": e.frequency.value, "issue_date": e.issue_date.isoformat()}
     return {
-        "edition": {"frequency": e.frequency.value, "issue_date": e.issue_date.isoformat()},
+        "kind": d.kind.value,
+        "edition": edition,
         "status": d.status.value,
         "paper_ids": list(d.paper_ids),
         "created_at": _iso(d.created_at),

@@ -16,9 +16,12 @@ from newsletter.preferences import TopicSpec
 from newsletter.store.database import Database
 from newsletter.store.models import (
     Delivery,
+    DeliveryKind,
     DeliveryStatus,
     Edition,
     Frequency,
+    InboundKind,
+    InboundMessage,
     Subscriber,
     SubscriberStatus,
     Topic,
@@ -209,6 +212,12 @@ def test_download_my_data(
     subscriber = _active(db)
     now = datetime.now(UTC)
     _delivered(db, subscriber, now, status=DeliveryStatus.SENT, paper_ids=[3, 5], sent_at=now)
+    with db.session() as session:  # an account email and a bounce that came back
+        session.add(Delivery(subscriber_id=subscriber.id, kind=DeliveryKind.WELCOME,
+                             status=DeliveryStatus.SENT, created_at=now, sent_at=now))
+        session.add(InboundMessage(fingerprint="f" * 64, received_at=now, source="lmtp",
+                                   kind=InboundKind.SOFT_BOUNCE, subscriber_id=subscriber.id,
+                                   status="4.2.2", detail="mailbox full"))
     path = _preferences(client, web_settings, subscriber)
     page = client.get(path)
     download = client.post(f"{path}/export", data={"csrf_token": csrf_token(page.text)})
@@ -219,10 +228,14 @@ def test_download_my_data(
     assert data["subscriber"]["email"] == "member@example.org"
     assert "token_nonce" not in data["subscriber"]
     assert data["topics"][0]["label"] == "reasoning in language models"
-    [delivery] = data["deliveries"]
+    [delivery] = [d for d in data["deliveries"] if d["kind"] == "digest"]
     assert delivery["paper_ids"] == [3, 5]
     assert delivery["edition"]["issue_date"] == now.date().isoformat()
     assert delivery["sent_at"]
+    [notice] = [d for d in data["deliveries"] if d["kind"] != "digest"]
+    assert (notice["kind"], notice["edition"]) == ("welcome", None)
+    [bounce] = data["inbound"]
+    assert (bounce["kind"], bounce["source"], bounce["status"]) == ("soft_bounce", "lmtp", "4.2.2")
 
 
 def test_delete_me_erases_the_subscriber_topics_and_deliveries(
