@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from newsletter.errors import InvalidInput
 from newsletter.preferences import Example
 from newsletter.sources.records import normalize_arxiv_id, title_key
+from newsletter.store.idsets import among, is_dense
 from newsletter.store.models import Delivery, Paper, PaperVerdict, Verdict
 
 CHUNK = 500
@@ -149,7 +150,10 @@ def judged_papers(
     now = _as_utc(now)
     found: dict[int, list[Judged]] = {}
     ids = sorted(set(subscriber_ids))
-    for start in range(0, len(ids), CHUNK):
+    wanted = set(ids)
+    # A build's chunk of consecutive ids is one range (``among``), not thousands of parameters.
+    step = len(ids) if is_dense(ids) else CHUNK
+    for start in range(0, len(ids), step or 1):
         rows = session.execute(
             select(
                 PaperVerdict.subscriber_id, PaperVerdict.paper_id, PaperVerdict.verdict,
@@ -157,10 +161,12 @@ def judged_papers(
                 Paper.authors,
             )
             .join(Paper, Paper.id == PaperVerdict.paper_id)
-            .where(PaperVerdict.subscriber_id.in_(ids[start : start + CHUNK]))
+            .where(among(PaperVerdict.subscriber_id, ids[start : start + step]))
             .order_by(PaperVerdict.subscriber_id, PaperVerdict.paper_id)
         )
         for row in rows:
+            if row.subscriber_id not in wanted:
+                continue
             age_days = (now - _as_utc(row.created_at)).total_seconds() / 86400
             example = Example(
                 title=row.title,

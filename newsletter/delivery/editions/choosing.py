@@ -24,8 +24,9 @@ from functools import cached_property
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
-from newsletter.delivery.editions.readers import DENSE, Reader
+from newsletter.delivery.editions.readers import Reader
 from newsletter.preferences import TopicSpec
+from newsletter.store.idsets import among
 from newsletter.store.models import (
     Delivery,
     DeliveryStatus,
@@ -111,12 +112,8 @@ def already_given(
     query = select(Delivery.subscriber_id, cast(Delivery.paper_ids, Text)).where(
         Delivery.edition_id.in_(editions), Delivery.status.in_(HELD)
     )
-    low, high = min(subscriber_ids), max(subscriber_ids)
-    if len(subscriber_ids) >= DENSE * (high - low + 1):
-        query = query.where(Delivery.subscriber_id.between(low, high))
-    else:
-        query = query.where(Delivery.subscriber_id.in_(subscriber_ids))
     wanted = set(subscriber_ids)
+    query = query.where(among(Delivery.subscriber_id, sorted(wanted)))
     given: dict[int, set[int]] = {}
     for subscriber_id, paper_ids in session.execute(query):
         if subscriber_id in wanted and paper_ids:

@@ -24,6 +24,8 @@ from sqlalchemy import Connection, Select, Text, cast, exists, func, select
 from sqlalchemy.orm import Session
 
 from newsletter.preferences import TopicSpec
+from newsletter.store.bulkread import plain_rows
+from newsletter.store.idsets import among
 from newsletter.store.models import (
     Delivery,
     Frequency,
@@ -35,8 +37,6 @@ from newsletter.store.models import (
 from newsletter.store.subscribers import topic_specs, with_verdicts
 from newsletter.store.verdicts import Judged, judged_papers
 
-# A list of ids is read as a range of ids when it fills at least this share of the range.
-DENSE = 0.25
 # Distinct topics and topic lists a book remembers before it starts afresh: recurring ones are
 # back after one chunk, a free-text reader's own are forgotten.
 BOOK_SIZE = 50_000
@@ -168,14 +168,6 @@ def due_chunks(
             yield chunk
 
 
-def _among(column: Any, ids: Sequence[int]) -> Any:
-    """``column`` among ``ids``: as a range when they are dense (one index range scan)."""
-    low, high = ids[0], ids[-1]
-    if len(ids) >= DENSE * (high - low + 1):
-        return column.between(low, high)
-    return column.in_(ids)
-
-
 def _readers(
     conn: Connection, edition_id: int, rows: Sequence[Any], book: TopicBook
 ) -> list[Reader]:
@@ -184,7 +176,7 @@ def _readers(
     served = set(
         conn.scalars(
             select(Delivery.subscriber_id).where(
-                Delivery.edition_id == edition_id, _among(Delivery.subscriber_id, ids)
+                Delivery.edition_id == edition_id, among(Delivery.subscriber_id, ids)
             )
         )
     )
@@ -200,10 +192,10 @@ def _readers(
         cast(Topic.authors, Text),
         cast(Topic.excluded, Text),
         Topic.description,
-    ).where(_among(Topic.subscriber_id, [row.id for row in due]))
+    ).where(among(Topic.subscriber_id, [row.id for row in due]))
     found: dict[int, list[tuple[int, TopicSpec]]] = {}
     known = book.known
-    for row in conn.execute(query).all():  # all(): one fetch, not a Python call per row
+    for row in plain_rows(conn, query):  # one fetch, not a Python call per row
         owner = row[0]
         if owner in wanted:
             raw: RawTopic = row[2:]
