@@ -24,7 +24,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -133,13 +133,20 @@ def default_composers(settings: Settings) -> int:
 
 class Preparer:
     """Messages for chunks of claims, from ``children`` processes, or in-process when 0 (one
-    core, no extra process). ``width`` chunks may be composed at once."""
+    core, no extra process). ``width`` chunks may be asked for at once: one more than there
+    are children, so a child finds its next chunk waiting when it hands one back.
+
+    Until the children have started (a spawned interpreter importing the renderer takes a
+    second or more, most of a 4,000-digest send's head start) chunks are composed here, on
+    the event loop, which has nothing to send yet anyway."""
 
     def __init__(self, settings: Settings, database_url: str, *, children: int) -> None:
         self.renders = 0
-        self.width = max(children, 1)
+        self.width = max(children, 1) + (1 if children > 0 else 0)
+        self._settings, self._database_url = settings, database_url
         self._local: Workshop | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._starting: list[Future[bool]] = []
         if children <= 0:
             self._local = Workshop(settings, database_url)
             return
@@ -150,14 +157,20 @@ class Preparer:
             children, mp_context=context, initializer=_start_child,
             initargs=(settings, database_url),
         )
-        for _ in range(children):  # start them now, while the first claim is being made
-            self._pool.submit(_ready)
+        # start them now, while the first claim is being made
+        self._starting = [self._pool.submit(_ready) for _ in range(children)]
+
+    def _children_ready(self) -> bool:
+        if self._starting and all(f.done() for f in self._starting):
+            self._starting = []
+        return not self._starting
 
     async def prepare(self, claims: Sequence[Claimed], now: datetime) -> Prepared:
-        if self._local is not None:
+        if self._pool is None or not self._children_ready():
+            if self._local is None:
+                self._local = Workshop(self._settings, self._database_url)
             results, renders = self._local.prepare(claims, now)
         else:
-            assert self._pool is not None
             loop = asyncio.get_running_loop()
             results, renders = await loop.run_in_executor(
                 self._pool, _prepare_in_child, list(claims), now

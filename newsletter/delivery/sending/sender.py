@@ -1,7 +1,9 @@
 """The sending loop: claim from the ledger, compose, send through the pool, record outcomes.
 
 Three workers share the job so that the event loop only speaks SMTP: the ledger's statements
-run on a thread of their own (psycopg and sqlite3 release the GIL while they wait), and
+run on threads of their own (psycopg and sqlite3 release the GIL while they wait), one for
+claims and one for outcomes, each on its own connection, so a batch of outcomes never waits
+behind a claim of 500 rows (it did, and the SMTP tasks then waited for the recorder), and
 digests are composed and DKIM-signed in a child process (:mod:`.preparing`) a chunk ahead of
 the sends, on another core. One sender is still one event loop; ``newsletter worker
 --processes N`` runs several (:mod:`.supervisor`).
@@ -48,7 +50,7 @@ from newsletter.config import Settings
 from newsletter.delivery.failures import stops_sender
 from newsletter.delivery.ledger.claims import Claimed, Ledger
 from newsletter.delivery.ledger.outbox import AccountClaim, claim_account_emails
-from newsletter.delivery.ledger.outcomes import Outcome, record_outcomes
+from newsletter.delivery.ledger.outcomes import Outcome, OutcomeWriter
 from newsletter.delivery.ledger.recorder import Recorder
 from newsletter.delivery.messages.signing import SigningTransport
 from newsletter.delivery.sending.deliver import deliver_one
@@ -109,6 +111,8 @@ class Sender:
         self.renders = 0
         self.summary = Summary()
         self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="ledger")
+        self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="ledger-outcomes")
+        self._writer = OutcomeWriter(db, bounce_limit=settings.delivery_hard_bounce_limit)
         self._unsent: list[int] = []
         self._queued = 0
         self._last_extend = 0.0
@@ -117,8 +121,14 @@ class Sender:
         self._digests = True
 
     async def _db(self, function: Callable[..., T], *args: Any) -> T:
-        """Database work runs on one thread of its own, so the event loop keeps sending."""
+        """Claims and releases run on a thread of their own, so the event loop keeps sending."""
         return await asyncio.get_running_loop().run_in_executor(self._db_thread, function, *args)
+
+    async def _db_write(self, function: Callable[..., T], *args: Any) -> T:
+        """Outcomes (and lease extensions) run on another thread, beside the claims."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._write_thread, function, *args
+        )
 
     async def run(
         self,
@@ -154,6 +164,8 @@ class Sender:
             await flusher
             await self._db(self.ledger.release, self._unsent)
             self._db_thread.shutdown(wait=True)
+            self._write_thread.submit(self._writer.close)
+            self._write_thread.shutdown(wait=True)
             if self._preparer is not None:
                 self._preparer.close()
         if self._fatal is not None:
@@ -279,14 +291,13 @@ class Sender:
             await recorder.add(outcome)
 
     async def _write(self, outcomes: Sequence[Outcome]) -> None:
-        limit = self.settings.delivery_hard_bounce_limit
-        await self._db(lambda: record_outcomes(self.db, outcomes, bounce_limit=limit))
+        await self._db_write(self._writer.write, outcomes)
 
     async def _extend_leases(self) -> None:
         loop_now = asyncio.get_running_loop().time()
         if loop_now - self._last_extend >= self.settings.delivery_lease_seconds / 3:
             self._last_extend = loop_now
-            await self._db(self.ledger.extend_leases, self.clock())
+            await self._db_write(self.ledger.extend_leases, self.clock())
 
 
 async def _wait(stop: asyncio.Event, seconds: float, wake: asyncio.Event | None = None) -> None:
