@@ -32,14 +32,15 @@ _SPECIAL = frozenset(SPECIAL_USE_DOMAIN_NAMES)
 
 
 def is_canonical(text: str) -> bool:
-    """Already in the form :func:`canonical_address` returns, for certain (IDNA labels and
-    special-use names are left to the library)."""
+    """Already in the form :func:`canonical_address` returns, for certain. Left to the library:
+    special-use names, and any label with two hyphens (IDNA ``xn--`` labels, and the reserved
+    ``ab--`` labels of RFC 5890 that it refuses: hypothesis found ``0@00--0.aa``)."""
     local, _, domain = text.rpartition("@")
     return (
         len(text) <= 254
         and len(local) <= 64
         and CANONICAL.fullmatch(text) is not None
-        and "xn--" not in domain
+        and "--" not in domain
         and domain.rpartition(".")[2] not in _SPECIAL
     )
 

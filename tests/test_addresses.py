@@ -41,6 +41,7 @@ def test_every_entry_point_stores_what_the_envelope_gets(given_address: str, sto
         ("nope", "must have an @-sign"),
         ("a@localhost", "should have a period|special-use"),
         ("a@x.test", "special-use"),
+        ("0@00--0.aa", "two letters followed by two dashes"),
     ],
 )
 def test_the_same_refusal_everywhere(address: str, reason: str) -> None:
