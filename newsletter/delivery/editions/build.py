@@ -117,10 +117,10 @@ def build_edition(
     """Queue one edition for every due subscriber (all active ones of ``frequency`` if None).
 
     Three stages overlap, each on its own connection: a reader thread reads the next chunk,
-    this thread chooses papers for the current one, and a writer thread writes the previous
-    one. The database's work on two chunks then overlaps Python's on a third (the machine's
-    second core); at most one chunk waits at each hand-over, and each write is still one
-    transaction with its stats.
+    this thread chooses papers for the current one, and writer threads write the previous ones
+    (``WRITERS``: two at once on PostgreSQL). The database's work on the other chunks then
+    overlaps Python's on this one (the machine's second core); a bounded number of chunks wait
+    at each hand-over, and each write is still one transaction with its stats.
     """
     now = now.astimezone(UTC)
     counts = dict.fromkeys(("due", "queued", "trending", "nothing_relevant"), 0)
