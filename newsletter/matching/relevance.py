@@ -281,18 +281,12 @@ class TopicHits:
 
     def judgements(self) -> list[Judgement]:
         """Why each selected paper was picked, in the order of ``rows``."""
-        return self.judgements_of(range(len(self.rows)))
+        query = self._query()
+        return [self._judgement(k, query) for k in range(len(self.rows))]
 
     def judgement(self, k: int) -> Judgement:
         """Why the ``k``-th selected paper was picked."""
         return self._judgement(k, self._query())
-
-    def judgements_of(self, ks: Sequence[int]) -> list[Judgement]:
-        """Why the ``k``-th selected papers were picked, for each ``k`` of ``ks``."""
-        if not ks:
-            return []
-        query = self._query()
-        return [self._judgement(k, query) for k in ks]
 
     def _judgement(self, k: int, query: list[tuple[int, float]]) -> Judgement:
         row = int(self.rows[k])

@@ -50,15 +50,8 @@ class Reasons:
     def line(self, k: int) -> str:
         found = self._lines.get(k)
         if found is None:
-            self.write([k])
-            found = self._lines[k]
+            found = self._lines[k] = explain(self.label, self.hits.judgement(k))
         return found
-
-    def write(self, ks: Iterable[int]) -> None:
-        """Write the lines of several papers at once (they share the work on the query)."""
-        todo = [k for k in ks if k not in self._lines]
-        for k, judgement in zip(todo, self.hits.judgements_of(todo), strict=True):
-            self._lines[k] = explain(self.label, judgement)
 
 
 @dataclass(frozen=True)
@@ -217,11 +210,6 @@ class Matcher:
             shown.append(s)
             if len(shown) >= interest.size:
                 break
-        by_topic: dict[int, tuple[Reasons, list[int]]] = {}
-        for s in shown:
-            by_topic.setdefault(id(s.reasons), (s.reasons, []))[1].append(s.k)
-        for reasons, ks in by_topic.values():
-            reasons.write(ks)
         return [DigestItem(s.paper.id, s.score, s.relevance, s.topic, s.why) for s in shown]
 
 
