@@ -26,8 +26,9 @@ def shorten(text: str, limit: int) -> str:
 
 
 def _quoted(words: tuple[str, ...], room: int) -> str:
-    """As many quoted words as fit in ``room`` characters (at least the first)."""
-    out = f'"{words[0]}"'
+    """As many quoted words as fit in ``room`` characters (at least the first, shortened
+    inside its quotes if need be: cut after the fact, the line lost its closing quote)."""
+    out = f'"{shorten(words[0], max(room - 2, 4))}"'
     for word in words[1:]:
         longer = f'{out}, "{word}"'
         if len(longer) > room:

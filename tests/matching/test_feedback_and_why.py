@@ -114,6 +114,11 @@ def test_why_line_has_no_repeats_and_fits_a_phone() -> None:
     assert titled == 'Speech recognition — title says "speech recognition"'
     long = explain("a very long topic label " * 4, Judgement(0.9, liked="word " * 40))
     assert len(long) <= MAX_WHY and not long.endswith(" ")
+    # A phrase too long for the line is shortened inside its quotes, which stay closed.
+    for said in ({"matched": ("application programming interfaces",)},
+                 {"in_title": ("application programming interfaces for agents",)}):
+        line = explain("LLM agents and tool use", Judgement(0.9, **said))  # type: ignore[arg-type]
+        assert len(line) <= MAX_WHY and line.endswith('…"') and line.count('"') == 2, line
 
 
 def test_matched_words_are_never_repeated(matcher: Matcher) -> None:
