@@ -44,12 +44,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from newsletter.matching.catalog import CATALOG  # noqa: E402
 from newsletter.matching.text import is_content, words  # noqa: E402
-from newsletter.store import migrate  # noqa: E402
+from newsletter.store.scratch import scratch_database  # noqa: E402
 
 NEWSLETTER = Path(sys.executable).with_name("newsletter")
 PAPERS = ROOT / "newsletter" / "sources" / "sample" / "papers.json"
@@ -61,34 +60,6 @@ CATALOG_SETS = 2_000
 
 
 # --- databases ----------------------------------------------------------------------------------
-@contextmanager
-def fresh_database(tmp: Path, label: str) -> Iterator[str]:
-    """A new, migrated, empty database; dropped (or deleted) afterwards."""
-    admin_url = os.environ.get("NEWSLETTER_TEST_POSTGRES_URL")
-    if not admin_url:
-        path = tmp / f"{label}.db"
-        url = f"sqlite:///{path}"
-        migrate.upgrade(url)
-        try:
-            yield url
-        finally:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return
-    name = f"newsletter_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate.upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def is_postgres(url: str) -> bool:
     return url.startswith("postgresql")
 
@@ -313,7 +284,8 @@ def split(profile: Path) -> str:
 
 def measure(kind: str, size: int, vocab: Sequence[str], tmp: Path, profile: bool) -> float:
     """Build one edition for ``size`` fresh subscribers; prints the figures, returns peak RSS."""
-    with fresh_database(tmp, f"{kind}-{size}") as url:
+    admin_url = os.environ.get("NEWSLETTER_TEST_POSTGRES_URL")
+    with scratch_database(admin_url, tmp, f"newsletter_bench_{kind}_{size}") as url:
         now = datetime.now(UTC)
         started = time.perf_counter()
         with raw_connection(url) as conn:

@@ -43,9 +43,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -57,8 +56,7 @@ sys.path.insert(0, str(ROOT))
 import aiosmtplib  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
-from sqlalchemy import create_engine, func, insert, select, text, update  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, insert, select, update  # noqa: E402
 
 from newsletter.config import Settings, load_settings  # noqa: E402
 from newsletter.delivery.editions.build import build_edition  # noqa: E402
@@ -75,6 +73,7 @@ from newsletter.store.models import (  # noqa: E402
     Subscriber,
     Topic,
 )
+from newsletter.store.scratch import scratch_database  # noqa: E402
 
 SHARED_PAPERS = Path("/work/shared/data/papers.json")
 SAMPLE_PAPERS = ROOT / "newsletter" / "sources" / "sample" / "papers.json"
@@ -264,22 +263,10 @@ def dkim_key(folder: Path) -> Path:
     return path
 
 
-@contextmanager
-def database(kind: str, folder: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{folder}/bench.db"
-        return
-    admin_url = os.environ["NEWSLETTER_TEST_POSTGRES_URL"]
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"newsletter_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def database(kind: str, folder: Path) -> AbstractContextManager[str]:
+    """A scratch database of that kind, not yet migrated (``measure`` migrates it)."""
+    admin_url = os.environ["NEWSLETTER_TEST_POSTGRES_URL"] if kind == "postgresql" else None
+    return scratch_database(admin_url, folder, "newsletter_bench_delivery", migrated=False)
 
 
 def measure(kind: str, args: argparse.Namespace, port: int) -> None:

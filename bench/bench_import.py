@@ -23,9 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,10 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from newsletter.store import migrate  # noqa: E402
+from newsletter.store.scratch import scratch_database  # noqa: E402
 
 NEWSLETTER = Path(sys.executable).with_name("newsletter")
 TOPICS = ["speech: ASR, whisper", "model compression: quantization", "vision | RL", ""]
@@ -58,28 +54,6 @@ def write_csv(path: Path, rows: int) -> None:
                     ("UTC", "Europe/Paris", "America/New_York")[i % 3],
                 ]
             )
-
-
-@contextmanager
-def fresh_database(tmp: Path, label: str) -> Iterator[str]:
-    admin_url = os.environ.get("NEWSLETTER_TEST_POSTGRES_URL")
-    if not admin_url:
-        url = f"sqlite:///{tmp}/{label}.db"
-        migrate.upgrade(url)
-        yield url
-        return
-    name = f"newsletter_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        migrate.upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def run(url: str, tmp: Path, *args: str) -> tuple[float, float, float, str]:
@@ -141,13 +115,15 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="also 1,000,000 (the goal's size)")
     args = parser.parse_args()
     sizes = sorted(set(args.sizes) | ({MILLION} if args.full else set()))
-    backend = "postgresql" if os.environ.get("NEWSLETTER_TEST_POSTGRES_URL") else "sqlite"
+    admin_url = os.environ.get("NEWSLETTER_TEST_POSTGRES_URL")
+    backend = "postgresql" if admin_url else "sqlite"
     print(f"{backend}; times include process start-up; goal is for 1,000,000 rows")
     with tempfile.TemporaryDirectory() as tmp:
         for rows in sizes:
             csv_path = Path(tmp) / "subscribers.csv"
             write_csv(csv_path, rows)
-            with fresh_database(Path(tmp), f"import-{rows}") as url:
+            label = f"newsletter_bench_import_{rows}"
+            with scratch_database(admin_url, Path(tmp), label) as url:
                 first, cpu, peak, summary1 = run(url, Path(tmp), "subscribers", "import",
                                                  str(csv_path))
                 second, _, _, summary2 = run(url, Path(tmp), "subscribers", "import",

@@ -19,14 +19,12 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.lmtp import LMTP
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -37,6 +35,7 @@ from newsletter.inbound.verp import bounce_address
 from newsletter.store import migrate
 from newsletter.store.database import Database
 from newsletter.store.models import Delivery, Edition, Subscriber
+from newsletter.store.scratch import scratch_database
 from tests.inbound.samples import sample
 from tests.network import free_port
 
@@ -130,17 +129,10 @@ def main() -> None:
         measure("sqlite", f"sqlite:///{folder}/bench.db", count)
     admin_url = os.environ.get("NEWSLETTER_TEST_POSTGRES_URL")
     if admin_url:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        name = f"bench_inbound_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        with tempfile.TemporaryDirectory() as folder, scratch_database(
+            admin_url, Path(folder), "bench_inbound", migrated=False
+        ) as url:
             measure("postgresql", url, count)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 if __name__ == "__main__":

@@ -21,19 +21,16 @@ import tempfile
 import time
 import tracemalloc
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from newsletter.sources.configured import sample_path
 from newsletter.sources.files import FileSource
 from newsletter.sources.runner import run_source
-from newsletter.store import migrate
 from newsletter.store.database import Database
+from newsletter.store.scratch import scratch_database
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -50,29 +47,6 @@ def write_papers(path: Path, count: int) -> None:
             if n % 3 == 0:
                 paper["arxiv_id"] = f"{24 + n % 2}{n % 12 + 1:02d}.{n:05d}"
             out.write(json.dumps(paper) + "\n")
-
-
-@contextmanager
-def sqlite_database(folder: Path) -> Iterator[str]:
-    url = f"sqlite:///{folder / f'bench-{uuid.uuid4().hex[:6]}.db'}"
-    migrate.upgrade(url)
-    yield url
-
-
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"newsletter_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        migrate.upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def ingest(url: str, path: Path, *, traced: bool) -> tuple[float, float, str]:
@@ -93,11 +67,13 @@ def ingest(url: str, path: Path, *, traced: bool) -> tuple[float, float, str]:
 
 def databases(folder: Path) -> list[tuple[str, Callable[[], AbstractContextManager[str]]]]:
     found: list[tuple[str, Callable[[], AbstractContextManager[str]]]] = [
-        ("sqlite", lambda: sqlite_database(folder))
+        ("sqlite", lambda: scratch_database(None, folder, f"bench_{uuid.uuid4().hex[:6]}"))
     ]
     admin_url = os.environ.get("NEWSLETTER_TEST_POSTGRES_URL")
     if admin_url:
-        found.append(("postgresql", lambda: postgres_database(admin_url)))
+        found.append(
+            ("postgresql", lambda: scratch_database(admin_url, folder, "newsletter_bench_ingest"))
+        )
     return found
 
 

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from newsletter.config import Settings, get_settings, load_settings
 from newsletter.store import migrate
 from newsletter.store.database import Database
 from newsletter.store.models import Base
+from newsletter.store.scratch import scratch_database
 from tests.smtp_server import SmtpServer
 
 PG_ENV = "NEWSLETTER_TEST_POSTGRES_URL"
@@ -49,18 +48,8 @@ def postgres_url() -> Iterator[str]:
     admin_url = os.environ.get(PG_ENV)
     if not admin_url:
         pytest.skip(PG_SKIP)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"newsletter_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate.upgrade(url)
+    with scratch_database(admin_url, Path("."), f"newsletter_test_{os.getpid()}") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _truncate_postgres(url: str) -> None:
