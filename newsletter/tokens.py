@@ -131,6 +131,10 @@ class FeedbackLinks:
         """``path`` is :data:`MORE_LIKE_THIS` or :data:`NOT_FOR_ME`."""
         return f"{self.base_url}/{path}/{token}"
 
+    def urls(self, token: str) -> tuple[str, str]:
+        """The "More like this" and "Not for me" links of one paper, which share its token."""
+        return self.url(MORE_LIKE_THIS, token), self.url(NOT_FOR_ME, token)
+
 
 def feedback_matches(claims: FeedbackClaims, subscriber: Subscriber | None) -> bool:
     """Whether the link still belongs to this subscriber (not erased, nonce not rotated)."""

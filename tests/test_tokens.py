@@ -23,6 +23,8 @@ def test_a_token_names_its_subscriber_and_paper(make_settings: Callable[..., Set
     assert (claims.subscriber_id, claims.paper_id) == (7, 42)
     assert feedback_matches(claims, _person())
     assert links.url("more-like-this", token).endswith(f"/more-like-this/{token}")
+    more, less = links.urls(token)
+    assert more.endswith(f"/more-like-this/{token}") and less.endswith(f"/not-for-me/{token}")
 
 
 def test_other_subscriber_or_paper_means_another_token(

@@ -20,8 +20,6 @@ from newsletter.render.digest import render_digest
 from newsletter.store.models import Subscriber
 from newsletter.store.verdicts import judged_papers
 from newsletter.tokens import (
-    MORE_LIKE_THIS,
-    NOT_FOR_ME,
     FeedbackLinks,
     Purpose,
     feedback_check,
@@ -47,7 +45,7 @@ def preview_digest(
 
     def feedback(paper_id: int) -> tuple[str, str]:
         signed = links.token(subscriber.id, paper_id, check)
-        return links.url(MORE_LIKE_THIS, signed), links.url(NOT_FOR_ME, signed)
+        return links.urls(signed)
 
     return render_digest(
         settings,

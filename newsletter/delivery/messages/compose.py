@@ -26,8 +26,6 @@ from newsletter.render.personal import feedback_field, placeholders
 from newsletter.render.personal import token as hole_for
 from newsletter.store.models import Paper, Subscriber
 from newsletter.tokens import (
-    MORE_LIKE_THIS,
-    NOT_FOR_ME,
     FeedbackLinks,
     Purpose,
     feedback_check,
@@ -107,7 +105,7 @@ class Composer:
 
     def _feedback_holes(self, paper_id: int) -> tuple[str, str]:
         hole = hole_for(feedback_field(paper_id))
-        return self.feedback.url(MORE_LIKE_THIS, hole), self.feedback.url(NOT_FOR_ME, hole)
+        return self.feedback.urls(hole)
 
     def compose(self, claim: Claimed, now: datetime) -> tuple[str, str, str, bytes]:
         """(envelope sender, recipient, Message-ID, bytes); InvalidInput for an address we cannot
