@@ -11,8 +11,14 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol, TypeVar
+
+import pytest
 
 from tests.network import free_port
 
@@ -23,6 +29,34 @@ MASTER_CF = Path("/usr/share/postfix/master.cf.dist")
 
 class DaemonUnavailable(Exception):
     """The daemon cannot run here; the message says why (the test skips with it)."""
+
+
+class Daemon(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+D = TypeVar("D", bound=Daemon)
+
+
+@contextmanager
+def running(prefix: str, make: Callable[[Path], D]) -> Iterator[D]:
+    """A daemon made in a new folder and started; the test skips, saying why, when it cannot
+    start. The folder is readable by all: the daemon's own unprivileged processes must reach it,
+    and pytest's temporary folders are private. Stopped and removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o755)
+    try:
+        try:
+            daemon = make(folder)
+            daemon.start()
+        except DaemonUnavailable as exc:
+            pytest.skip(str(exc))
+        yield daemon
+        daemon.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _wait_for_port(port: int, seconds: float, log: Path) -> None:

@@ -6,11 +6,9 @@ from __future__ import annotations
 import asyncio
 import imaplib
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,7 +25,7 @@ from newsletter.store.database import Database
 from newsletter.store.models import InboundKind, SubscriberStatus
 from tests.delivery.helpers import add_subscriber
 from tests.inbound.conftest import SENDER
-from tests.inbound.daemons import DaemonUnavailable, Dovecot
+from tests.inbound.daemons import Dovecot, running
 from tests.inbound.helpers import records, sent_deliveries, subscriber, unsubscribe_token
 from tests.inbound.samples import sample
 from tests.network import free_port
@@ -38,17 +36,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def dovecot() -> Iterator[Dovecot]:
-    folder = Path(tempfile.mkdtemp(prefix="newsletter-dovecot-"))
-    folder.chmod(0o755)  # Dovecot's unprivileged processes must reach it
-    try:
-        daemon = Dovecot(folder, user=USER, password=PASSWORD)
-        daemon.start()
-    except DaemonUnavailable as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip(str(exc))
-    yield daemon
-    daemon.stop()
-    shutil.rmtree(folder, ignore_errors=True)
+    with running("newsletter-dovecot-", lambda f: Dovecot(f, user=USER, password=PASSWORD)) as d:
+        yield d
 
 
 def _mailbox(dovecot: Dovecot) -> ImapConfig:

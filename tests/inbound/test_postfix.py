@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import mailbox
 import os
-import shutil
 import smtplib
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -32,7 +30,7 @@ from newsletter.store.database import Database
 from newsletter.store.models import InboundKind, SubscriberStatus
 from tests.delivery.helpers import add_papers, add_subscriber
 from tests.inbound.conftest import DOMAIN, SENDER, ThreadedLmtp
-from tests.inbound.daemons import DaemonUnavailable, Postfix
+from tests.inbound.daemons import Postfix, running
 from tests.inbound.helpers import records, subscriber
 
 READERS = "readers.example.org"
@@ -47,18 +45,11 @@ def processor(db: Database, config: Settings) -> Processor:
 
 @pytest.fixture
 def postfix(lmtp: ThreadedLmtp) -> Iterator[Postfix]:
-    # Postfix's own processes (user postfix) must reach the folder: pytest's are private.
-    folder = Path(tempfile.mkdtemp(prefix="newsletter-postfix-"))
-    folder.chmod(0o755)
-    try:
-        daemon = Postfix(folder, local_domain=READERS, our_domain=DOMAIN, lmtp_port=lmtp.port)
-        daemon.start()
-    except DaemonUnavailable as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip(str(exc))
-    yield daemon
-    daemon.stop()
-    shutil.rmtree(folder, ignore_errors=True)
+    def make(folder: Path) -> Postfix:
+        return Postfix(folder, local_domain=READERS, our_domain=DOMAIN, lmtp_port=lmtp.port)
+
+    with running("newsletter-postfix-", make) as daemon:
+        yield daemon
 
 
 def _wait(condition: Callable[[], bool], what: str, log: Path, seconds: float = 30) -> None:
