@@ -28,10 +28,13 @@ K = TypeVar("K", bound=Hashable)
 
 # Distinct topics judged in one batch: big enough for fast products, small enough for memory.
 BATCH_TOPICS = 2000
-# Scored topics and topic sets kept at most. Large enough for every distinct topic of one batch
-# (``prepare``) plus the recurring ones; small enough that a run's memory does not follow its
-# number of distinct topics (an entry is a few kilobytes).
+# Judged topics kept at most: every distinct topic of a chunk of readers (``prepare``) must fit,
+# or some would be evicted before they are read and judged again alone.
 CACHE_SIZE = 20_000
+# Ranked papers kept per topic and per topic set: only the recurring ones (curated topics and
+# their combinations, a few thousand) are ever read twice, and an entry holds a scored paper per
+# hit, so a run's memory does not follow its number of free-text readers.
+RANKED_KEPT = 5_000
 
 
 class Reasons:
@@ -54,9 +57,12 @@ class Reasons:
         return found
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScoredPaper:
-    """A paper that clears the threshold for one topic, with what the digest needs to show it."""
+    """A paper that clears the threshold for one topic, with what the digest needs to show it.
+
+    Slotted: a build keeps one per hit of every cached topic (a third of the size with a dict).
+    """
 
     paper: PaperLike
     relevance: float
@@ -118,9 +124,10 @@ class Matcher:
         # Bounded: a run's memory must not follow its number of distinct topics (a million
         # free-text readers). An evicted entry is only judged again, never wrong.
         size = self._cache_size
-        self._by_topic: LRUCache[tuple[TopicSpec, str], list[ScoredPaper]] = LRUCache(size)
+        ranked = min(size, RANKED_KEPT)
+        self._by_topic: LRUCache[tuple[TopicSpec, str], list[ScoredPaper]] = LRUCache(ranked)
         self._by_set: LRUCache[tuple[tuple[TopicSpec, str], ...], list[ScoredPaper]] = LRUCache(
-            size
+            ranked
         )
         self._judged: LRUCache[tuple[TopicSpec, str], TopicHits] = LRUCache(size)
 
