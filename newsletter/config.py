@@ -202,6 +202,10 @@ class Settings(BaseSettings):
     edition_chunk_size: int = Field(
         5000, ge=1, description="Subscribers an edition build matches and commits at a time."
     )
+    edition_processes: int = Field(
+        2, ge=1, le=64,
+        description="Processes that choose papers in a large edition build (1 = the build's own).",
+    )
 
     @field_validator("ingest_sources", "arxiv_categories", "trusted_proxies", mode="before")
     @classmethod

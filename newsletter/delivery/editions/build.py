@@ -31,6 +31,13 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.delivery.editions.choosing import Chooser, already_given, candidate_papers
+from newsletter.delivery.editions.collector import fewer_collections
+from newsletter.delivery.editions.processes import (
+    Choosing,
+    InProcess,
+    InWorkers,
+    workers_for,
+)
 from newsletter.delivery.editions.readers import Reader, count_due, due_chunks
 from newsletter.delivery.editions.rows import Planned, write_rows
 from newsletter.store.database import Database
@@ -117,10 +124,11 @@ def build_edition(
     """Queue one edition for every due subscriber (all active ones of ``frequency`` if None).
 
     Three stages overlap, each on its own connection: a reader thread reads the next chunk,
-    this thread chooses papers for the current one, and writer threads write the previous ones
-    (``WRITERS``: two at once on PostgreSQL). The database's work on the other chunks then
-    overlaps Python's on this one (the machine's second core); a bounded number of chunks wait
-    at each hand-over, and each write is still one transaction with its stats.
+    papers are chosen for the current one (in this thread, or in worker processes for a large
+    build: :mod:`~newsletter.delivery.editions.processes`), and writer threads write the
+    previous ones (``WRITERS``: two at once on PostgreSQL). The database's work on the other
+    chunks then overlaps Python's on this one; a bounded number of chunks wait at each
+    hand-over, and each write is still one transaction with its stats.
     """
     now = now.astimezone(UTC)
     counts = dict.fromkeys(("due", "queued", "trending", "nothing_relevant"), 0)
@@ -133,7 +141,7 @@ def build_edition(
         edition_id = edition_id_for(session, frequency, issue_date, now)
         session.commit()
         totals = _totals(session, edition_id)
-        total = count_due(session, edition_id, frequency, subscriber_ids) if progress else 0
+        total = count_due(session, edition_id, frequency, subscriber_ids)
         session.commit()
         chunks = _Chunks(reading, edition_id, frequency, issue_date, subscriber_ids,
                          settings.edition_chunk_size, now)
@@ -142,10 +150,18 @@ def build_edition(
         if first is None:
             return EditionStats(edition_id, frequency, issue_date, totals=totals, **counts)
         fetched = reader.submit(chunks.next)  # the second chunk is read while the matcher builds
-        papers = candidate_papers(session, frequency, issue_date, now)
-        session.commit()
-        chooser = Chooser(papers, now=now, semantic=settings.semantic_matching)
+        processes = workers_for(total, settings.edition_chunk_size, settings.edition_processes,
+                                settings.semantic_matching)
+        choosing: Choosing
+        if processes:
+            choosing = InWorkers(db.url, frequency, issue_date, now, settings.semantic_matching,
+                                 processes)
+        else:
+            papers = candidate_papers(session, frequency, issue_date, now)
+            session.commit()
+            choosing = InProcess(Chooser(papers, now=now, semantic=settings.semantic_matching))
         done = 0
+        chosen: deque[Future[list[Planned]]] = deque()
         pending: deque[Future[tuple[dict[str, int], dict[str, int], int]]] = deque()
 
         def settle() -> None:
@@ -159,18 +175,23 @@ def build_edition(
                 progress(done, max(total, done))
 
         chunk: tuple[list[Reader], dict[int, set[int]]] | None = first
-        while chunk is not None:
-            readers, given = chunk
-            chooser.prepare(readers)
-            planned = [(r.id, chooser.choose(r, given.get(r.id, ()))) for r in readers]
-            if len(pending) >= writers:
-                settle()
-            pending.append(writer.submit(_write_chunk, db, edition_id, planned, now))
-            chunk = fetched.result()
-            if chunk is not None:
-                fetched = reader.submit(chunks.next)
-        while pending:
-            settle()
+        try:
+            with fewer_collections():
+                while chunk is not None or chosen:
+                    # Each worker has a chunk in hand and one waiting (in-process: one at a time).
+                    while chunk is not None and len(chosen) <= processes:
+                        chosen.append(choosing.submit(*chunk))
+                        chunk = fetched.result()
+                        if chunk is not None:
+                            fetched = reader.submit(chunks.next)
+                    planned = chosen.popleft().result()
+                    if len(pending) >= writers:
+                        settle()
+                    pending.append(writer.submit(_write_chunk, db, edition_id, planned, now))
+                while pending:
+                    settle()
+        finally:
+            choosing.close()
     return EditionStats(edition_id, frequency, issue_date, totals=totals, **counts)
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from newsletter.config import Settings
+from newsletter.delivery.editions import processes
 from newsletter.delivery.editions.build import build_edition
 from newsletter.delivery.ledger.claims import NOTHING_RELEVANT
 from newsletter.matching.relevance import RelevanceModel
@@ -179,3 +181,43 @@ def test_small_chunks_overlap_and_the_totals_add_up(
     assert [done for done, _ in seen] == sorted(done for done, _ in seen) and seen[-1][0] == 31
     with db.session() as session:
         assert session.scalars(select(Edition)).one().stats == stats.totals
+
+
+def test_worker_processes_choose_what_the_build_itself_would(
+    db: Database, make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large build chooses in worker processes, each with a matcher of its own built from the
+    database: the rows must be the ones the build's own process writes."""
+    add_papers(db)
+    topics = [["speech recognition"], ["graph neural networks"], ["quantum chemistry"],
+              ["video generation: diffusion"], ["speech recognition", "graph neural networks"]]
+    for n in range(24):
+        add_subscriber(db, f"r{n}@example.org", topics[n % len(topics)],
+                       always_send=n % 3 == 0, digest_size=(3, 10)[n % 2])
+    handed: list[int] = []
+    submit = processes.InWorkers.submit
+
+    def counted(self: processes.InWorkers, readers: Any, given: Any) -> Any:
+        handed.append(len(readers))
+        return submit(self, readers, given)
+
+    monkeypatch.setattr(processes.InWorkers, "submit", counted)
+
+    def build(workers: int) -> dict[int, tuple[DeliveryStatus, list[int], dict[str, Any]]]:
+        settings = make_settings(edition_chunk_size=3, edition_processes=workers)
+        stats = build_edition(db, settings, frequency=Frequency.DAILY, issue_date=DAY, now=NOW)
+        assert stats.due == 24 and stats.totals["due"] == 24
+        rows = {n: (d.status, d.paper_ids, d.reasons) for n, d in deliveries(db).items()}
+        with db.session() as session:
+            session.execute(delete(Delivery))
+            session.execute(delete(Edition))
+        return rows
+
+    in_workers = build(2)
+    assert sum(handed) == 24, "every chunk went to a worker process"
+    handed.clear()
+    alone = build(1)
+    assert handed == []
+    assert in_workers == alone
+    assert {status for status, _, _ in alone.values()} == {DeliveryStatus.PENDING,
+                                                           DeliveryStatus.SUPPRESSED}

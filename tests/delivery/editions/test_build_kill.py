@@ -46,6 +46,22 @@ def _rows(db: Database) -> tuple[int, int]:
     return total, distinct
 
 
+def _processes_of(var_dir: Path) -> set[int]:
+    """Live processes started for this build: the build, its fork server and its workers all
+    carry the build's environment, whose var folder is this test's own."""
+    marker = f"NEWSLETTER_VAR_DIR={var_dir}".encode()
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker in (entry / "environ").read_bytes().split(b"\0"):
+                status = (entry / "status").read_text()
+                if "State:\tZ" not in status:
+                    found.add(int(entry.name))
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
 def test_a_killed_build_resumes_with_exactly_one_row_per_subscriber(
     db: Database, db_url: str, tmp_path: Path
 ) -> None:
@@ -71,11 +87,17 @@ def test_a_killed_build_resumes_with_exactly_one_row_per_subscriber(
             assert child.poll() is None, "the build ended before any chunk was committed"
             assert time.monotonic() < deadline, "no chunk committed in 180 s"
             time.sleep(0.01)
+        helpers = _processes_of(tmp_path / "var") - {child.pid}
         child.send_signal(signal.SIGKILL)
     finally:
         child.kill()
         child.wait()
     assert child.returncode == -signal.SIGKILL
+    assert helpers, "the build chose papers in worker processes"
+    deadline = time.monotonic() + 30
+    while _processes_of(tmp_path / "var"):
+        assert time.monotonic() < deadline, "worker processes outlived the killed build"
+        time.sleep(0.1)
     written, _ = _rows(db)
     assert 0 < written < READERS, "killed mid-way: some chunks committed, not all"
     assert written % CHUNK == 0, "only whole chunks are committed"
