@@ -71,7 +71,7 @@ def topic_pool(papers: Sequence[PaperRecord], rng: random.Random, size: int) -> 
         phrases.update(" ".join(pair) for pair in pairwise(content))
         phrases.update(content)
     common = [p for p, n in phrases.most_common(4 * size) if n >= 2]
-    topics = [topic.spec() for topic in CATALOG]
+    topics = [topic.spec for topic in CATALOG]
     while len(topics) < size:
         label, *keywords = rng.sample(common, rng.randint(1, 4))
         topics.append(TopicSpec.build(label, keywords))

@@ -16,6 +16,7 @@ import enum
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
 
@@ -40,6 +41,19 @@ class Purpose(enum.StrEnum):
     UNSUBSCRIBE = "unsubscribe"
 
 
+class Signable(Protocol):
+    """What a link is signed from: a ``Subscriber``, or the plain values the outbox claims."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def token_nonce(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Claims:
     subscriber_id: int
@@ -51,13 +65,13 @@ def _serializer(settings: Settings, purpose: Purpose) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.signing_key(), salt=f"newsletter.{purpose.value}")
 
 
-def _check(purpose: Purpose, subscriber: Subscriber) -> str:
+def _check(purpose: Purpose, subscriber: Signable) -> str:
     if purpose is Purpose.CONFIRM:
         return subscriber.token_nonce
     return hashlib.sha256(subscriber.email.encode()).hexdigest()[:16]
 
 
-def make_token(settings: Settings, purpose: Purpose, subscriber: Subscriber) -> str:
+def make_token(settings: Settings, purpose: Purpose, subscriber: Signable) -> str:
     return _serializer(settings, purpose).dumps([subscriber.id, _check(purpose, subscriber)])
 
 
@@ -80,11 +94,11 @@ def matches(purpose: Purpose, claims: Claims, subscriber: Subscriber | None) -> 
     return subscriber is not None and _check(purpose, subscriber) == claims.check
 
 
-def link(settings: Settings, purpose: Purpose, subscriber: Subscriber) -> str:
+def link(settings: Settings, purpose: Purpose, subscriber: Signable) -> str:
     return f"{settings.base_url}/{purpose.value}/{make_token(settings, purpose, subscriber)}"
 
 
-def unsubscribe_mailto(settings: Settings, subscriber: Subscriber) -> str:
+def unsubscribe_mailto(settings: Settings, subscriber: Signable) -> str:
     token = make_token(settings, Purpose.UNSUBSCRIBE, subscriber)
     return f"mailto:{settings.sender_address}?subject=unsubscribe%20{token}"
 

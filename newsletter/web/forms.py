@@ -203,7 +203,7 @@ def _catalog_topics(form: TopicsForm, catalog: Sequence[CatalogEntry]) -> list[T
     if unknown:
         form.errors["topics"] = "One of the chosen topics no longer exists; please choose again."
         form.catalog_ids = [i for i in form.catalog_ids if i in by_id]
-    return [by_id[i].spec() for i in dict.fromkeys(form.catalog_ids) if i in by_id]
+    return [by_id[i].spec for i in dict.fromkeys(form.catalog_ids) if i in by_id]
 
 
 def _custom_topics(form: TopicsForm) -> list[TopicSpec]:

@@ -32,7 +32,7 @@ def test_catalog_offers_twenty_to_thirty_well_formed_topics() -> None:
     assert 20 <= len(CATALOG) <= 30
     assert len({t.id for t in CATALOG}) == len(CATALOG)
     for topic in CATALOG:
-        spec = topic.spec()
+        spec = topic.spec
         assert spec.label == topic.label and spec.keywords
         assert topic.description.endswith(".") and topic.description.count(". ") == 0
 

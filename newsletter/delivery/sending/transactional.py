@@ -16,7 +16,7 @@ from typing import Any
 
 from newsletter.config import Settings
 from newsletter.delivery.failures import outcome_for
-from newsletter.delivery.ledger.outbox import AccountClaim
+from newsletter.delivery.ledger.outbox import AccountClaim, Recipient
 from newsletter.delivery.ledger.outcomes import Outcome
 from newsletter.delivery.messages.headers import delivery_message_id
 from newsletter.delivery.messages.message import build_message_bytes, validate_address
@@ -30,7 +30,7 @@ from newsletter.render.contexts import (
     preferences_changed_context,
     welcome_context,
 )
-from newsletter.store.models import DeliveryKind, DeliveryStatus, Subscriber
+from newsletter.store.models import DeliveryKind, DeliveryStatus
 from newsletter.tokens import Purpose, link
 
 log = logging.getLogger(__name__)
@@ -38,11 +38,11 @@ K = DeliveryKind
 
 
 def account_email_context(
-    settings: Settings, kind: DeliveryKind, subscriber: Subscriber
+    settings: Settings, kind: DeliveryKind, subscriber: Recipient
 ) -> dict[str, Any]:
     """The template context of one account email; pure apart from signing its links."""
     email = subscriber.email
-    topics = [t.label for t in subscriber.topics]
+    topics = list(subscriber.topics)
     if kind is K.CONFIRM:
         return confirm_context(
             settings, email=email, confirm_url=link(settings, Purpose.CONFIRM, subscriber),
