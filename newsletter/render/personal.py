@@ -9,12 +9,16 @@ them in already-encoded bytes (:mod:`newsletter.delivery.messages.mime`).
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 
 from newsletter.render import RenderedEmail
 
 PERSONAL_FIELDS = ("recipient", "preferences_url", "unsubscribe_url")
 FEEDBACK_PREFIX = "feedback_"
+
+
+TOKEN = re.compile(r"(%%NL-[A-Z0-9-]+%%)")  # what :func:`token` makes, as one group
 
 
 def token(field: str) -> str:

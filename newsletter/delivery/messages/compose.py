@@ -107,9 +107,12 @@ class Composer:
         hole = hole_for(feedback_field(paper_id))
         return self.feedback.urls(hole)
 
-    def compose(self, claim: Claimed, now: datetime) -> tuple[str, str, str, bytes]:
+    def compose(
+        self, claim: Claimed, now: datetime, body_lines: list[bytes] | None = None
+    ) -> tuple[str, str, str, bytes]:
         """(envelope sender, recipient, Message-ID, bytes); InvalidInput for an address we cannot
-        send to. The envelope sender names the delivery (VERP), so its bounce finds it."""
+        send to. The envelope sender names the delivery (VERP), so its bounce finds it.
+        ``body_lines``: see :meth:`MessageTemplate.fill` (for signing)."""
         recipient = validate_address(claim.email)
         person = cast(Subscriber, _Person(claim.subscriber_id, claim.email))
         unsubscribe = link(self.settings, Purpose.UNSUBSCRIBE, person)
@@ -128,6 +131,6 @@ class Composer:
         data = self.template(claim).fill(
             to=recipient, now=now, message_id=message_id, values=values,
             unsubscribe_url=unsubscribe,
-            unsubscribe_mailto=mailto(self.settings, token),
+            unsubscribe_mailto=mailto(self.settings, token), body_lines=body_lines,
         )
         return bounce_address(self.settings, claim.id), recipient, message_id, data

@@ -69,9 +69,13 @@ class Workshop:
         results: dict[int, Result] = {}
         for claim in claims:
             try:
-                composed = composer.compose(claim, now)
-                if self.signer is not None:  # the message bytes come last
-                    composed = (*composed[:-1], self.signer.sign(composed[-1]))
+                if self.signer is None:
+                    composed = composer.compose(claim, now)
+                else:  # the message bytes come last
+                    lines: list[bytes] = []
+                    composed = composer.compose(claim, now, lines)
+                    signed = self.signer.sign(composed[-1], body_lines=b"".join(lines))
+                    composed = (*composed[:-1], signed)
                 results[claim.id] = ("ok", composed)
             except NothingToSend as exc:
                 results[claim.id] = ("nothing", str(exc))

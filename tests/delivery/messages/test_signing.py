@@ -19,13 +19,18 @@ import dkim.canonicalization
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from hypothesis import given
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from newsletter.config import Settings
 from newsletter.delivery.editions.build import build_edition
+from newsletter.delivery.messages.canonical import body_end
+from newsletter.delivery.messages.message import MessageTemplate
 from newsletter.delivery.messages.signing import Signer, canonical_body, canonical_header
 from newsletter.errors import ConfigurationError
+from newsletter.render import RenderedEmail
+from newsletter.render.personal import placeholders, token
 from newsletter.store.database import Database
 from newsletter.store.models import Frequency
 from tests.delivery.conftest import RunSender
@@ -160,6 +165,28 @@ LINE = st.text(alphabet="ab. \t", max_size=12)
 def test_body_canonicalization_matches_dkimpy(lines: list[str]) -> None:
     body = "".join(line + "\r\n" for line in lines).encode()
     assert canonical_body(body) == dkim.canonicalization.Relaxed.canonicalize_body(body)
+
+
+SPACED = st.text(alphabet="ab.< >\t\n", max_size=40)
+
+
+@examples(suppress_health_check=[HealthCheck.function_scoped_fixture])  # settings are read-only
+@given(texts=st.lists(SPACED, min_size=1, max_size=5), value=st.text(alphabet="a \t", max_size=6))
+def test_canonical_lines_from_a_template_match_the_whole_body(
+    texts: list[str], value: str, make_settings: Callable[..., Settings]
+) -> None:
+    """A digest's canonical body is put together from its template's pieces, canonicalized
+    once; it must be exactly what canonicalizing the message's whole body gives."""
+    holes = {**placeholders(), "feedback_7": token("feedback_7")}
+    fields = list(holes)
+    text = "".join(piece + holes[fields[n % len(fields)]] for n, piece in enumerate(texts))
+    template = MessageTemplate(make_settings(), RenderedEmail("Hi", text, f"<p>{text}</p>"),
+                               holes)
+    lines: list[bytes] = []
+    data = template.fill(to="a@example.org", now=NOW, message_id="<1.x@localhost>",
+                         values=dict.fromkeys(fields, value + "x"), body_lines=lines)
+    body = data.partition(b"\r\n\r\n")[2]
+    assert body_end(b"".join(lines)) == dkim.canonicalization.Relaxed.canonicalize_body(body)
 
 
 @given(st.text(alphabet="ab \t", max_size=10), st.lists(st.text(alphabet="ab \t", max_size=10),
