@@ -42,6 +42,15 @@ def mailto(settings: Settings, token: str) -> str:
     return f"mailto:{settings.sender_address}?subject=unsubscribe%20{token}"
 
 
+def content_key(claim: Claimed) -> ContentKey:
+    """What a rendered digest depends on: claims with equal keys share one rendering."""
+    return (
+        claim.frequency.value, claim.issue_date.isoformat(), claim.paper_ids,
+        str(claim.reasons.get("mode", "")), tuple(claim.reasons.get("why", ())),
+        tuple(claim.reasons.get("followed", ())),
+    )
+
+
 @dataclass(frozen=True)
 class _Person:
     """What ``tokens.link`` reads of a subscriber. Building an ORM ``Subscriber`` per message
@@ -74,11 +83,7 @@ class Composer:
         self.papers.update((paper.id, paper) for paper in papers)
 
     def template(self, claim: Claimed) -> MessageTemplate:
-        key: ContentKey = (
-            claim.frequency.value, claim.issue_date.isoformat(), claim.paper_ids,
-            str(claim.reasons.get("mode", "")), tuple(claim.reasons.get("why", ())),
-            tuple(claim.reasons.get("followed", ())),
-        )
+        key = content_key(claim)
         found = self._templates.get(key)
         if found is not None:
             self._templates.move_to_end(key)

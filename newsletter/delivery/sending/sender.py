@@ -54,7 +54,7 @@ from newsletter.delivery.ledger.outcomes import Outcome, OutcomeWriter
 from newsletter.delivery.ledger.recorder import Recorder
 from newsletter.delivery.messages.signing import SigningTransport
 from newsletter.delivery.sending.deliver import deliver_one
-from newsletter.delivery.sending.preparing import CHUNK, Prepared, Preparer, default_composers
+from newsletter.delivery.sending.preparing import Prepared, Preparer, default_composers
 from newsletter.delivery.sending.transactional import deliver_account_email
 from newsletter.delivery.sending.transport import Transport
 from newsletter.store.database import Database
@@ -211,16 +211,19 @@ class Sender:
         self, claims: list[Claimed], queue: asyncio.Queue[Job | None], preparer: Preparer,
         stop: asyncio.Event,
     ) -> bool:
-        """Queue the batch's messages in claim order, up to ``preparer.width`` chunks being
-        composed at once; False when stopped part-way. ``self._queued`` counts what went in."""
-        chunks = [claims[start : start + CHUNK] for start in range(0, len(claims), CHUNK)]
+        """Queue the batch's messages in the preparer's order (``claims`` is put in that
+        order, so what follows ``self._queued``, the count that went in, is what is left), up
+        to ``preparer.width`` chunks being composed at once; False when stopped part-way."""
+        plan = preparer.plan(claims)
+        claims[:] = [claim for _, chunk in plan for claim in chunk]
         ahead: deque[asyncio.Task[Prepared]] = deque()
         self._queued = 0
         try:
-            for index, chunk in enumerate(chunks):
-                while len(ahead) < preparer.width and index + len(ahead) < len(chunks):
-                    following = chunks[index + len(ahead)]
-                    ahead.append(asyncio.ensure_future(preparer.prepare(following, self.clock())))
+            for index, (_, chunk) in enumerate(plan):
+                while len(ahead) < preparer.width and index + len(ahead) < len(plan):
+                    child, following = plan[index + len(ahead)]
+                    ahead.append(asyncio.ensure_future(
+                        preparer.prepare(following, self.clock(), child)))
                 prepared = await ahead.popleft()
                 self.renders = preparer.renders
                 for claim in chunk:
