@@ -3,13 +3,24 @@ subscriber's nonce has rotated."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
 from newsletter.config import Settings
 from newsletter.store.models import Subscriber
-from newsletter.tokens import FeedbackLinks, InvalidToken, feedback_check, feedback_matches
+from newsletter.tokens import (
+    FeedbackLinks,
+    InvalidToken,
+    Purpose,
+    feedback_check,
+    feedback_matches,
+    read_token,
+    token_writer,
+)
 
 
 def _person(subscriber_id: int = 7, nonce: str = "n0nce") -> Subscriber:
@@ -73,3 +84,22 @@ def test_rotating_the_nonce_voids_feedback_links(make_settings: Callable[..., Se
     assert feedback_matches(claims, _person(nonce="old"))
     assert not feedback_matches(claims, _person(nonce="new"))
     assert not feedback_matches(claims, None)
+
+
+@pytest.mark.parametrize("check", ["0123456789abcdef", "0000000000000000", "n0nce", "a" * 40])
+def test_written_tokens_are_itsdangerous_tokens(
+    check: str, make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TokenWriter writes what itsdangerous writes (compressed payloads included: the long
+    repetitive check), for every purpose, and read_token reads it."""
+    settings = make_settings()
+    at = 1_714_546_800
+    monkeypatch.setattr(time, "time", lambda: at)
+    expected = [URLSafeTimedSerializer(settings.signing_key(), salt=f"newsletter.{p.value}")
+                .dumps([12345, check]) for p in Purpose]
+    written = token_writer(settings.signing_key()).tokens(list(Purpose), 12345, check, at)
+    assert written == expected
+    assert written[-1].startswith(".") == (len(set(check)) == 1)  # repetitive: compressed
+    for purpose, token in zip(Purpose, written, strict=True):
+        claims = read_token(settings, purpose, token, now=datetime.fromtimestamp(at, UTC))
+        assert (claims.subscriber_id, claims.check) == (12345, check)

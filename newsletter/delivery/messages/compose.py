@@ -9,11 +9,10 @@ and "Not for me" links are such holes too: one per paper id, holding the recipie
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
 from newsletter.config import Settings
 from newsletter.delivery.ledger.claims import Claimed
@@ -24,15 +23,18 @@ from newsletter.render.digest import render_digest
 from newsletter.render.items import DigestEntry
 from newsletter.render.personal import feedback_field, placeholders
 from newsletter.render.personal import token as hole_for
-from newsletter.store.models import Paper, Subscriber
+from newsletter.store.models import Paper
 from newsletter.tokens import (
     FeedbackLinks,
     Purpose,
     feedback_check,
-    link,
+    subscriber_check,
+    token_url,
+    token_writer,
 )
 
 CACHE_SIZE = 512
+LINKS = (Purpose.PREFERENCES, Purpose.UNSUBSCRIBE)  # the two signed links of every digest
 ContentKey = tuple[str, str, tuple[int, ...], str, tuple[str, ...], tuple[str, ...]]
 
 
@@ -51,16 +53,6 @@ def content_key(claim: Claimed) -> ContentKey:
     )
 
 
-@dataclass(frozen=True)
-class _Person:
-    """What ``tokens.link`` reads of a subscriber. Building an ORM ``Subscriber`` per message
-    only to sign two links costs more than filling in the message."""
-
-    id: int
-    email: str
-    token_nonce: str = ""
-
-
 class NothingToSend(Exception):
     """Every paper of this delivery has been deleted since the edition was built."""
 
@@ -69,6 +61,7 @@ class Composer:
     def __init__(self, settings: Settings, *, cache_size: int = CACHE_SIZE) -> None:
         self.settings = settings
         self.feedback = FeedbackLinks(settings)
+        self.tokens = token_writer(settings.signing_key())
         self.papers: dict[int, Paper] = {}
         self.renders = 0
         self._cache_size = cache_size
@@ -119,12 +112,12 @@ class Composer:
         send to. The envelope sender names the delivery (VERP), so its bounce finds it.
         ``body_lines``: see :meth:`MessageTemplate.fill` (for signing)."""
         recipient = validate_address(claim.email)
-        person = cast(Subscriber, _Person(claim.subscriber_id, claim.email))
-        unsubscribe = link(self.settings, Purpose.UNSUBSCRIBE, person)
-        token = unsubscribe.rpartition("/")[2]
+        check = subscriber_check(Purpose.UNSUBSCRIBE, claim.subscriber_id, claim.email, "")
+        preferences, token = self.tokens.tokens(LINKS, claim.subscriber_id, check, time.time())
+        unsubscribe = token_url(self.settings, Purpose.UNSUBSCRIBE, token)
         values = {
             "recipient": claim.email,
-            "preferences_url": link(self.settings, Purpose.PREFERENCES, person),
+            "preferences_url": token_url(self.settings, Purpose.PREFERENCES, preferences),
             "unsubscribe_url": unsubscribe,
         }
         check = feedback_check(claim.token_nonce)
