@@ -150,7 +150,9 @@ class Prepared:
 def default_composers(settings: Settings) -> int:
     """Child processes composing for one sender: none on one core; one on more, two when
     signing (the RSA step is per message and spreads over cores; :meth:`Preparer.plan` sends
-    each digest to one child, so it is rendered once either way)."""
+    each digest to one child, so none is rendered twice). Unsigned mail does as well with one:
+    on a 20,000-digest send a second child saved a quarter of the renders (one child's cache
+    holds fewer digests than the edition has) and spent as much CPU starting up."""
     if (os.cpu_count() or 1) < 2:
         return 0
     return 2 if settings.dkim_private_key_path is not None else 1
