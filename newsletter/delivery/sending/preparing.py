@@ -5,7 +5,9 @@ the GIL. In the sending process they took about half of the event loop's time (p
 20,000-digest send), and the RSA signature alone (0.4 ms through OpenSSL) costs as much as
 sending the message. In a child they run on another core while the parent only speaks SMTP
 and writes the ledger. The child keeps its own cache of rendered digests and reads the papers
-it needs itself, so only claims go in and message bytes come out, a chunk at a time.
+it needs itself, so only claims go in and message bytes come out, a chunk at a time. With two
+children (signing) each digest's claims go to one of them (:func:`route`): when chunks went to
+whichever child was free, both rendered most digests, a third of the renders wasted.
 
 Failures keep their meaning: a claim whose papers are gone or whose address is unusable comes
 back as that exception, raised again in the parent when :func:`deliver_one` asks for the
