@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
-import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import date, datetime
@@ -30,13 +28,12 @@ from newsletter.delivery.editions.choosing import Chooser, candidate_papers
 from newsletter.delivery.editions.collector import for_this_process
 from newsletter.delivery.editions.readers import Reader
 from newsletter.delivery.editions.rows import Planned
+from newsletter.delivery.lifeline import exit_with
 from newsletter.store.database import Database
 from newsletter.store.models import Frequency
 
 # Chunks per process below which workers are not worth their start (a few seconds each).
 CHUNKS_PER_PROCESS = 2
-# Seconds between a worker's checks that the build it serves is still alive.
-WATCH_SECONDS = 1.0
 
 Given = dict[int, set[int]]
 
@@ -78,7 +75,9 @@ class InWorkers:
         semantic: str, processes: int,
     ) -> None:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__, "newsletter.matching.selection"])
+        context.set_forkserver_preload(
+            [__name__, "newsletter.matching.selection", "newsletter.delivery.editions.forkserver"]
+        )
         self.pool = ProcessPoolExecutor(
             max_workers=processes, mp_context=context, initializer=_start,
             initargs=(database_url, frequency, issue_date, now, semantic, os.getpid()),
@@ -110,7 +109,7 @@ def _start(
     build_pid: int,
 ) -> None:
     global _chooser
-    threading.Thread(target=_watch, args=(build_pid,), name="build-watch", daemon=True).start()
+    exit_with(build_pid)  # a SIGKILLed build leaves no one to stop the pool
     db = Database(database_url)
     try:
         with db.session() as session:
@@ -128,12 +127,3 @@ def _choose(readers: Sequence[Reader], given: Given) -> list[Planned]:
         choice.encoded  # noqa: B018 -- encoded here, in parallel, and sent with the choice
     return planned
 
-
-def _watch(build_pid: int) -> None:
-    """Exit when the build's process is gone (a SIGKILL leaves no one to stop the pool)."""
-    while True:
-        time.sleep(WATCH_SECONDS)
-        try:
-            os.kill(build_pid, 0)
-        except ProcessLookupError:
-            os._exit(1)

@@ -35,9 +35,9 @@ from typing import Any, Protocol
 
 from newsletter.config import Settings
 from newsletter.delivery.ledger.claims import Claimed, Ledger
+from newsletter.delivery.lifeline import die_with_parent
 from newsletter.delivery.messages.compose import Composer, ContentKey, NothingToSend, content_key
 from newsletter.delivery.messages.signing import Signer
-from newsletter.delivery.sending.supervisor import die_with_parent
 from newsletter.errors import InvalidInput
 from newsletter.store.database import Database
 
@@ -98,7 +98,9 @@ _workshop: Workshop | None = None
 
 def _start_child(settings: Settings, database_url: str) -> None:
     global _workshop
-    die_with_parent(signal.SIGKILL)  # it ignores SIGTERM; it holds nothing worth finishing
+    # It ignores SIGTERM; it holds nothing worth finishing.
+    parent = multiprocessing.parent_process()
+    die_with_parent(signal.SIGKILL, parent=parent.pid if parent is not None else None)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _workshop = Workshop(settings, database_url)

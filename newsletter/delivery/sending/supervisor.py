@@ -17,7 +17,6 @@ passes signals on:
 
 from __future__ import annotations
 
-import ctypes
 import signal
 import subprocess
 import sys
@@ -25,14 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from types import FrameType
 
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent(signum: int = signal.SIGTERM) -> None:
-    """Have the kernel send ``signum`` to this process when its parent dies (Linux), so no
-    child outlives a sender or supervisor that was SIGKILLed."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signum)
+from newsletter.delivery.lifeline import die_with_parent
 
 
 def child_command(arguments: Sequence[str]) -> list[str]:
