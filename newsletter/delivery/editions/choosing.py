@@ -173,6 +173,11 @@ class Chooser:
         self._choices[key] = (reader.topics, choice)
         return choice
 
+    def forget_choices(self) -> None:
+        """Drop the memo of choices. For a worker process: its readers' topic tuples arrive
+        anew with each chunk (unpickled), so a choice is never found again after its chunk."""
+        self._choices.clear()
+
     def _choose(
         self, topics: tuple[TopicSpec, ...], size: int, always_send: bool,
         excluded: frozenset[int],

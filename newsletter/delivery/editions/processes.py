@@ -125,5 +125,6 @@ def _choose(readers: Sequence[Reader], given: Given) -> list[Planned]:
     planned = choose_chunk(_chooser, readers, given)
     for _, choice in planned:
         choice.encoded  # noqa: B018 -- encoded here, in parallel, and sent with the choice
+    _chooser.forget_choices()
     return planned
 
