@@ -397,7 +397,7 @@ def main() -> None:
     sizes = sorted(set(args.sizes) | ({MILLION} if args.full else set()))
     kinds = ("catalog", "free") if args.kind == "both" else (args.kind,)
     backend = "postgresql" if os.environ.get("NEWSLETTER_TEST_POSTGRES_URL") else "sqlite"
-    chunk = os.environ.get("NEWSLETTER_EDITION_CHUNK_SIZE", "5000 (default)")
+    chunk = os.environ.get("NEWSLETTER_EDITION_CHUNK_SIZE", "2500 (default)")
     print(f"{backend}, 272 candidate papers, chunk {chunk}; goals are for 1,000,000 subscribers")
     vocab = vocabulary(json.loads(PAPERS.read_text(encoding="utf-8")))
     with tempfile.TemporaryDirectory() as tmp:

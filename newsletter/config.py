@@ -200,7 +200,7 @@ class Settings(BaseSettings):
         300, ge=5, description="Seconds between checks for subscribers whose send hour came."
     )
     edition_chunk_size: int = Field(
-        5000, ge=1, description="Subscribers an edition build matches and commits at a time."
+        2500, ge=1, description="Subscribers an edition build matches and commits at a time."
     )
     edition_processes: int = Field(
         2, ge=1, le=64,

@@ -39,7 +39,7 @@ from newsletter.store.verdicts import Judged, judged_papers
 
 # Distinct topics and topic lists a book remembers before it starts afresh: recurring ones are
 # back after one chunk, a free-text reader's own are forgotten.
-BOOK_SIZE = 50_000
+BOOK_SIZE = 20_000
 
 RawTopic = tuple[str, str, str, str, str]  # label, keywords, authors, excluded (JSON), description
 
