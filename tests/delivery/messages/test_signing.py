@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 
 from newsletter.config import Settings
 from newsletter.delivery.editions.build import build_edition
-from newsletter.delivery.messages.canonical import body_end
+from newsletter.delivery.messages.canonical import body_end, canonical_body, canonical_header
 from newsletter.delivery.messages.message import MessageTemplate
-from newsletter.delivery.messages.signing import Signer, canonical_body, canonical_header
+from newsletter.delivery.messages.signing import Signer
 from newsletter.errors import ConfigurationError
 from newsletter.render import RenderedEmail
 from newsletter.render.personal import placeholders, token
