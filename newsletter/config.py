@@ -202,6 +202,10 @@ class Settings(BaseSettings):
     edition_chunk_size: int = Field(
         2500, ge=1, description="Subscribers an edition build matches and commits at a time."
     )
+    serve_sender: bool = Field(
+        True,
+        description="Whether `newsletter serve` sends mail itself (false: workers send).",
+    )
     edition_processes: int = Field(
         2, ge=1, le=64,
         description="Processes that choose papers in a large edition build (1 = the build's own).",

@@ -125,9 +125,17 @@ async def run_service(
     server = _Server(server_config(app, settings, host=host, port=port))
     stop = asyncio.Event()
     scheduler.start()
-    sender = asyncio.create_task(
-        run_sender(settings, db, stop, clock, wake=app.state.web.mail_waiting), name="sender"
+    # Off when `newsletter worker` processes send: on a busy instance the web's event loop then
+    # spends no time composing mail, and the senders scale on their own cores or machines.
+    sender = (
+        asyncio.create_task(
+            run_sender(settings, db, stop, clock, wake=app.state.web.mail_waiting), name="sender"
+        )
+        if settings.serve_sender
+        else None
     )
+    if sender is None:
+        log.info("no sender in this process (NEWSLETTER_SERVE_SENDER=false): workers send")
     mailbox = settings.imap()
     inbound = (
         asyncio.create_task(poll_forever(
@@ -146,7 +154,8 @@ async def run_service(
         jobs.stopping.set()
         if scheduler.running:
             scheduler.shutdown(wait=False)
-        await _finish(sender)
+        if sender is not None:
+            await _finish(sender)
         if inbound is not None:
             await _finish(inbound)
         db.dispose()

@@ -174,3 +174,44 @@ def test_sign_ups_while_the_relay_is_down_survive_a_kill(tmp_path: Path) -> None
         second.process.send_signal(signal.SIGTERM)
         second.process.wait(30)
         relay.stop()
+
+
+@pytest.mark.slow
+def test_serve_without_its_sender_leaves_mail_to_a_worker(
+    tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    """NEWSLETTER_SERVE_SENDER=false: the sign-up commits its confirmation email and serve
+    sends nothing; a `newsletter worker` on the same database sends it, once."""
+    service = start_service(tmp_path, smtp_server.url, NEWSLETTER_SERVE_SENDER="false")
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        with httpx.Client(base_url=service.base_url, timeout=30) as browser:
+            token = csrf_token(browser.get("/").text)
+            form = subscribe_fields("solo@example.org", csrf_token=token)
+            assert browser.post("/subscribe", data=form).status_code == 200
+        time.sleep(2)  # serve's own sender, were it running, would have sent by now (poll 0.5 s)
+        assert smtp_server.messages_to("solo@example.org") == []
+        assert "no sender in this process" in service.output()
+        env = {
+            **os.environ,
+            "NEWSLETTER_ENVIRONMENT": "development",
+            "NEWSLETTER_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+            "NEWSLETTER_VAR_DIR": str(tmp_path / "var"),
+            "NEWSLETTER_BASE_URL": service.base_url,
+            "NEWSLETTER_SMTP_URL": smtp_server.url,
+            "NEWSLETTER_DELIVERY_POLL_SECONDS": "0.5",
+        }
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "newsletter", "worker"], cwd=tmp_path, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        confirmation = mail_to(smtp_server, "solo@example.org", timeout=60)
+        assert "Confirm" in str(confirmation[0]["Subject"])
+        time.sleep(2)  # a second copy would have arrived by now
+        assert len(smtp_server.messages_to("solo@example.org")) == 1
+    finally:
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(30)
+        service.process.send_signal(signal.SIGTERM)
+        assert service.process.wait(30) == 0, service.output()
