@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from typer.core import TyperGroup
 
 from newsletter.cli import db, delivery, inbound, ingest, match, serve, subscribers
@@ -21,10 +21,22 @@ class _OneLineErrors(TyperGroup):
             return super().invoke(ctx)
         except NewsletterError as exc:
             reason = str(exc)
-        except OperationalError as exc:
-            reason = f"database: {exc.orig}"
+        except (OperationalError, ProgrammingError) as exc:
+            reason = f"database: {_first_line(exc.orig)}"
+            if _missing_schema(exc):
+                reason += " (is the schema there? run `newsletter db upgrade`)"
         errors.print(f"[red]error:[/red] {reason}", highlight=False, soft_wrap=True, markup=True)
         raise typer.Exit(1)
+
+
+def _first_line(error: BaseException | None) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+
+
+def _missing_schema(exc: OperationalError | ProgrammingError) -> bool:
+    """A table that is not there (SQLite's words, PostgreSQL's SQLSTATE 42P01): a database that
+    was never migrated, or one older than this release."""
+    return "no such table" in str(exc.orig) or getattr(exc.orig, "sqlstate", None) == "42P01"
 
 
 app = typer.Typer(

@@ -100,3 +100,26 @@ def test_bad_input_exits_non_zero_with_one_line(
     assert result.exit_code != 0
     assert reason in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_command_on_a_database_never_migrated_says_how_to_fix_it(
+    backend: str, cli_env: Callable[..., None], tmp_path: Path
+) -> None:
+    """`newsletter worker` started before `newsletter db upgrade` (a compose file without the
+    ordering): one line that names the fix, exit 1, no traceback."""
+    import os
+
+    from newsletter.store.scratch import scratch_database
+    from tests.conftest import PG_ENV, PG_SKIP
+
+    admin = os.environ.get(PG_ENV) if backend == "postgresql" else None
+    if backend == "postgresql" and not admin:
+        pytest.skip(PG_SKIP)
+    with scratch_database(admin, tmp_path, "unmigrated", migrated=False) as url:
+        cli_env(database_url=url, secret_key="s" * 40, smtp_url="smtp://127.0.0.1:9?tls=none")
+        for command in (["worker"], ["status"], ["subscribers", "list"]):
+            result = runner.invoke(app, command)
+            assert result.exit_code == 1, result.output
+            assert "run `newsletter db upgrade`" in result.output, result.output
+            assert "Traceback" not in result.output
