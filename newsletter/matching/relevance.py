@@ -424,7 +424,10 @@ class RelevanceModel:
         disliked = self._examples(topics, "disliked")
         # The topic's own (widened) words set the scale; verdicts only move papers along it, so
         # a cluster of liked look-alikes in the background cannot stretch the scale and hide
-        # new papers. Only likeness above a typical paper's pulls or pushes.
+        # new papers. A paper moves by how much more (or less) it resembles the verdicts than a
+        # typical paper does, both ways: one unlike everything disliked rises a little. Clipping
+        # at the typical paper (moving look-alikes only) measured worse on the simulated reader
+        # (gain with description +0.014, label + keywords +0.009, against +0.016 and +0.032).
         base = self._expanded(words)
         centre = base.mean(axis=0)
         spread = np.maximum(base.std(axis=0), MIN_SPREAD)
