@@ -1,6 +1,7 @@
 """How well the matcher picks papers for judged topics, the way a reader meets them.
 
-Run from the repository root: ``python bench/eval_matching.py [--topics T] [--papers P] [-v]``
+Run from the repository root: ``python bench/eval_matching.py [--topics T] [--papers P]
+[--no-loto] [--semantic]``
 (``make eval``). It goes through :func:`newsletter.matching.per_topic.select_per_topic`, the very
 code ``newsletter match`` runs, with the matcher digests use. Four views, per topic and as macro
 means over topics:
@@ -143,10 +144,10 @@ def plain(spec: TopicSpec) -> TopicSpec:
 class Runner:
     """Matchers built once per pool; each evaluation asks them through the digest code path."""
 
-    def __init__(self, setup: Setup) -> None:
+    def __init__(self, setup: Setup, *, semantic: bool = False) -> None:
         self.setup = setup
         self.pools: list[list[PaperRecord]] = [setup.everything, *setup.days]
-        self.matchers = [Matcher(pool, now=NOW) for pool in self.pools]
+        self.matchers = [Matcher(pool, now=NOW, semantic=semantic) for pool in self.pools]
 
     def picks(self, matcher: Matcher, topics: list[tuple[str, TopicSpec]]) -> Picks:
         titles = {p.id: normalized_title(p.title) for p in matcher.papers}
@@ -295,10 +296,14 @@ def main() -> None:
     parser.add_argument("--papers", type=Path, default=_shared("data/papers.json"))
     parser.add_argument("--topics", type=Path, default=_shared("eval/dev_topics.json"))
     parser.add_argument("--no-loto", action="store_true", help="skip leave-one-topic-out")
+    parser.add_argument(
+        "--semantic", action="store_true",
+        help="blend in the semantic extra's embeddings (about 20 s a pool to embed)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     setup = load(args.papers, args.topics)
-    runner = Runner(setup)
+    runner = Runner(setup, semantic=args.semantic)
     print(
         f"{len(setup.topics)} topics over {len(setup.everything)} papers "
         f"({len(setup.days)} days of {', '.join(str(len(d)) for d in setup.days)}); "
