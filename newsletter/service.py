@@ -125,8 +125,9 @@ async def run_service(
     server = _Server(server_config(app, settings, host=host, port=port))
     stop = asyncio.Event()
     scheduler.start()
-    # Off when `newsletter worker` processes send: on a busy instance the web's event loop then
-    # spends no time composing mail, and the senders scale on their own cores or machines.
+    # Off when `newsletter worker` processes on machines of their own do all the sending. On one
+    # 2-core machine serve plus a worker measured slower than serve alone (bench_subscribe
+    # --separate-sender), so the default keeps a sender here.
     sender = (
         asyncio.create_task(
             run_sender(settings, db, stop, clock, wake=app.state.web.mail_waiting), name="sender"
