@@ -1,0 +1,93 @@
+"""How far the matcher's own scores could go on the dev topics: bounds, not figures to tune.
+
+Run from the repository root: ``python bench/eval_bounds.py`` (a few seconds). On all papers as
+one pool, per view (with and without the description), macro over topics:
+
+* **cut 1.5**: F1 at the shipped cut, read off the same z-scores (without the title and author
+  overrides, so slightly below ``make eval``);
+* **best cut**: the single cut best for all topics together, in hindsight;
+* **per-topic cut**: each topic's best cut in hindsight: what any calibration of these scores
+  could reach; ``make eval``'s goals above it need a better ranking, not a better cut;
+* **AP**: mean average precision of the ranking itself.
+
+Then an oracle reader: for each of days 2-5, every paper of the *other* days is judged (liked if
+relevant, disliked if the matcher selected it and it is not), far more than the simulated reader
+of ``make eval`` ever sees, and fed to the shipped verdict weights. Its gain over the same days
+without feedback bounds what verdicts can add through this model.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import average_precision_score
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from eval_matching import Runner, _shared, load, plain, score_days  # noqa: E402
+
+from newsletter.matching.papers import normalized_title  # noqa: E402
+from newsletter.matching.relevance import Z_CUT, Calibration  # noqa: E402
+from newsletter.preferences import Example  # noqa: E402
+
+
+def f1(selected: np.ndarray, relevant: np.ndarray) -> float:
+    hits = int((selected & relevant).sum())
+    return 0.0 if hits == 0 else 2 * hits / int(selected.sum() + relevant.sum())
+
+
+def main() -> None:
+    setup = load(_shared("data/papers.json"), _shared("eval/dev_topics.json"))
+    runner = Runner(setup)
+    matcher = runner.matchers[0]
+    titles = [normalized_title(p.title) for p in matcher.papers]
+    truth = np.array([[t in setup.truth[tid] for tid, _ in setup.topics] for t in titles])
+    model = matcher._model.recalibrated(Calibration(cut=0.0))  # relevance = logistic(z)
+    print(f"{'view':6} {'cut 1.5':>8} {'best cut':>9} {'per-topic cut':>14} {'AP':>6}")
+    for name, variant in (("desc", lambda s: s), ("plain", plain)):
+        relevance = model.judge_many([variant(s) for _, s in setup.topics]).relevance
+        z = np.log(np.clip(relevance, 1e-12, 1) / np.clip(1 - relevance, 1e-12, 1))
+        topics = range(z.shape[1])
+        cuts = np.linspace(0.5, 3.0, 51)
+        best = max(np.mean([f1(z[:, j] >= c, truth[:, j]) for j in topics]) for c in cuts)
+        oracle = np.mean([max(f1(z[:, j] >= c, truth[:, j]) for c in np.unique(z[:, j]))
+                          for j in topics])
+        ap = np.mean([average_precision_score(truth[:, j], z[:, j]) for j in topics])
+        shipped = np.mean([f1(z[:, j] >= Z_CUT, truth[:, j]) for j in topics])
+        print(f"{name:6} {shipped:8.3f} {best:9.3f} {oracle:14.3f} {ap:6.3f}")
+    print("\nOracle reader (days 2-5; every paper of the other days judged), macro F1:")
+    days = runner.matchers[1:]
+    for name, variant in (("desc", lambda s: s), ("plain", plain)):
+        base = [(tid, variant(spec)) for tid, spec in setup.topics]
+        picked = [runner.picks(m, base) for m in days]
+        unfed, fed = [], []
+        for d in range(1, len(days)):
+            pool = {normalized_title(p.title) for p in days[d].papers}
+            topics = []
+            for tid, spec in base:
+                liked, disliked = [], []
+                for e in range(len(days)):
+                    if e == d:
+                        continue
+                    for paper in days[e].papers:
+                        title = normalized_title(paper.title)
+                        example = Example(paper.title, paper.abstract, tuple(paper.authors))
+                        if title in setup.truth[tid]:
+                            liked.append(example)
+                        elif title in picked[e][tid]:
+                            disliked.append(example)
+                topics.append((tid, replace(spec, liked=tuple(liked), disliked=tuple(disliked))))
+            unfed.append((picked[d], pool))
+            fed.append((runner.picks(days[d], topics), pool))
+        a = np.mean([score_days(unfed, setup.truth, tid).f1 for tid, _ in base])
+        b = np.mean([score_days(fed, setup.truth, tid).f1 for tid, _ in base])
+        print(f"  {name:6}: no feedback {a:.3f}, with feedback {b:.3f}, gain {b - a:+.3f}")
+
+
+if __name__ == "__main__":
+    main()
