@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,8 @@ from typer.testing import CliRunner, Result
 
 from newsletter.cli.app import app
 from newsletter.store.database import Database
+from newsletter.store.scratch import scratch_database
+from tests.conftest import PG_ENV, PG_SKIP
 from tests.delivery.helpers import add_papers, add_subscriber
 from tests.smtp_server import SmtpServer
 
@@ -108,11 +111,6 @@ def test_a_command_on_a_database_never_migrated_says_how_to_fix_it(
 ) -> None:
     """`newsletter worker` started before `newsletter db upgrade` (a compose file without the
     ordering): one line that names the fix, exit 1, no traceback."""
-    import os
-
-    from newsletter.store.scratch import scratch_database
-    from tests.conftest import PG_ENV, PG_SKIP
-
     admin = os.environ.get(PG_ENV) if backend == "postgresql" else None
     if backend == "postgresql" and not admin:
         pytest.skip(PG_SKIP)
