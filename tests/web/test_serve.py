@@ -32,13 +32,9 @@ class Service:
         return self.log.read_text(errors="replace")
 
 
-def start_service(
-    tmp_path: Path, smtp_url: str, *, port: int | None = None, **env_overrides: str
-) -> Service:
-    """``newsletter serve`` as a subprocess on a database in ``tmp_path``; waits until healthy."""
-    port = port or free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
+def service_env(tmp_path: Path, smtp_url: str, base_url: str, **overrides: str) -> dict[str, str]:
+    """The environment of a service (or a worker beside it) on the database in ``tmp_path``."""
+    return {
         **os.environ,
         "NEWSLETTER_ENVIRONMENT": "development",
         "NEWSLETTER_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
@@ -47,8 +43,17 @@ def start_service(
         "NEWSLETTER_SMTP_URL": smtp_url,
         "NEWSLETTER_INGEST_SOURCES": "file",  # the bundled sample: no network in tests
         "NEWSLETTER_DELIVERY_POLL_SECONDS": "0.5",
-        **env_overrides,
+        **overrides,
     }
+
+
+def start_service(
+    tmp_path: Path, smtp_url: str, *, port: int | None = None, **env_overrides: str
+) -> Service:
+    """``newsletter serve`` as a subprocess on a database in ``tmp_path``; waits until healthy."""
+    port = port or free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = service_env(tmp_path, smtp_url, base_url, **env_overrides)
     log = tmp_path / f"serve-{port}-{time.monotonic_ns()}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -192,17 +197,9 @@ def test_serve_without_its_sender_leaves_mail_to_a_worker(
         time.sleep(2)  # serve's own sender, were it running, would have sent by now (poll 0.5 s)
         assert smtp_server.messages_to("solo@example.org") == []
         assert "no sender in this process" in service.output()
-        env = {
-            **os.environ,
-            "NEWSLETTER_ENVIRONMENT": "development",
-            "NEWSLETTER_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
-            "NEWSLETTER_VAR_DIR": str(tmp_path / "var"),
-            "NEWSLETTER_BASE_URL": service.base_url,
-            "NEWSLETTER_SMTP_URL": smtp_server.url,
-            "NEWSLETTER_DELIVERY_POLL_SECONDS": "0.5",
-        }
         worker = subprocess.Popen(
-            [sys.executable, "-m", "newsletter", "worker"], cwd=tmp_path, env=env,
+            [sys.executable, "-m", "newsletter", "worker"], cwd=tmp_path,
+            env=service_env(tmp_path, smtp_server.url, service.base_url),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         confirmation = mail_to(smtp_server, "solo@example.org", timeout=60)

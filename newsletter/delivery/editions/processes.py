@@ -127,4 +127,3 @@ def _choose(readers: Sequence[Reader], given: Given) -> list[Planned]:
         choice.encoded  # noqa: B018 -- encoded here, in parallel, and sent with the choice
     _chooser.forget_choices()
     return planned
-
