@@ -1,4 +1,4 @@
-"""``/healthz`` and the development mailbox."""
+"""``/healthz``, the development mailbox, and what only development does."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 
 from newsletter.config import Settings
 from newsletter.store.database import Database
+from newsletter.web.pages import Pages
+from newsletter.web.security import Csrf
 
 
 def test_healthz_reports_database_and_scheduler(
@@ -100,3 +102,15 @@ def test_dev_mailbox_is_404_in_production(
     with TestClient(make_app(settings), base_url="https://papers.example.org") as client:
         assert client.get("/dev/mailbox").status_code == 404
         assert "Dev mailbox" not in client.get("/").text
+
+
+def test_pages_reread_templates_only_in_development(
+    make_settings: Callable[..., Settings], db: Database
+) -> None:
+    development = make_settings(database_url=db.url)
+    production = make_settings(
+        database_url=db.url, environment="production", base_url="https://papers.example.org",
+        smtp_url="smtp://127.0.0.1:9?tls=none",
+    )
+    assert Pages(development, Csrf(development)).env.auto_reload
+    assert not Pages(production, Csrf(production)).env.auto_reload
