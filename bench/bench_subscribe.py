@@ -156,10 +156,10 @@ def fields(token: str, email: str) -> dict[str, Any]:
 def no_collector_pauses() -> Iterator[None]:
     """The load generator without garbage collection while it measures.
 
-    This process holds the SMTP server, SQLAlchemy and the results; a full collection of it
-    took 100-300 ms, and every post in flight meanwhile counted the pause as the server's
-    latency (the minimal app's open-loop p99 went from 30 ms to 200-500 ms in the runs that
-    had one)."""
+    This process holds the SMTP server, SQLAlchemy and the results. Its full collections
+    stalled it for 100-300 ms at the same points of every run, and every post in flight
+    counted the stall as the server's latency: the minimal app's open-loop p99 was 200-600 ms
+    in such runs and 10-30 ms with collection off while measuring."""
     gc.collect()
     gc.freeze()
     gc.disable()
@@ -232,9 +232,10 @@ async def open_loop(
     # post made this client, not the server, the bottleneck. Each connection is a client of its
     # own that takes the next due post from one queue: an httpx pool checks every connection
     # it holds on each request (a poll and a getpeername each), and with thousands of posts
-    # waiting in one pool of 64 this client spent a whole core on it (measured: 90% CPU, 71
-    # req/s served of 150 offered). A post waiting for a free connection still counts its
-    # wait: latency runs from its scheduled time.
+    # waiting in one pool of 64, plus httpcore's import of a missing sniffio on every lock
+    # (see the test extra in pyproject.toml), this client spent a whole core on itself
+    # (measured: 90% CPU, 71 req/s served of 150 offered). A post waiting for a free
+    # connection still counts its wait: latency runs from its scheduled time.
     due: asyncio.Queue[tuple[int, float] | None] = asyncio.Queue()
     clients = [
         httpx.AsyncClient(base_url=base_url, timeout=10, limits=httpx.Limits(max_connections=1))
