@@ -92,14 +92,21 @@ def test_dev_mailbox_refuses_paths_outside_it(client: TestClient, web_settings: 
         assert client.get(f"/dev/mailbox/{name}").status_code == 404
 
 
+PRODUCTION_URL = "https://papers.example.org"
+
+
+def _production(make_settings: Callable[..., Settings], db: Database) -> Settings:
+    return make_settings(
+        database_url=db.url, environment="production", base_url=PRODUCTION_URL,
+        smtp_url="smtp://127.0.0.1:9?tls=none",  # production needs a relay; none is contacted
+    )
+
+
 def test_dev_mailbox_is_404_in_production(
     make_app: Callable[..., FastAPI], make_settings: Callable[..., Settings], db: Database
 ) -> None:
-    settings = make_settings(
-        database_url=db.url, environment="production", base_url="https://papers.example.org",
-        smtp_url="smtp://127.0.0.1:9?tls=none",  # production needs a relay; none is contacted
-    )
-    with TestClient(make_app(settings), base_url="https://papers.example.org") as client:
+    settings = _production(make_settings, db)
+    with TestClient(make_app(settings), base_url=PRODUCTION_URL) as client:
         assert client.get("/dev/mailbox").status_code == 404
         assert "Dev mailbox" not in client.get("/").text
 
@@ -108,9 +115,6 @@ def test_pages_reread_templates_only_in_development(
     make_settings: Callable[..., Settings], db: Database
 ) -> None:
     development = make_settings(database_url=db.url)
-    production = make_settings(
-        database_url=db.url, environment="production", base_url="https://papers.example.org",
-        smtp_url="smtp://127.0.0.1:9?tls=none",
-    )
+    production = _production(make_settings, db)
     assert Pages(development, Csrf(development)).env.auto_reload
     assert not Pages(production, Csrf(production)).env.auto_reload
