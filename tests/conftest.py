@@ -23,6 +23,12 @@ from newsletter.store.models import Base
 from newsletter.store.scratch import scratch_database
 from tests.smtp_server import SmtpServer
 
+# pytest-xdist's workers export COLUMNS=80 and LINES=24. Rich reads them once, when the CLI's
+# module-level consoles are made, and would then draw every table 80 columns wide whatever a
+# test asks for; without them it reads COLUMNS at each print, as a test's ``env`` sets it.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+
 PG_ENV = "NEWSLETTER_TEST_POSTGRES_URL"
 PG_SKIP = f"PostgreSQL tests need {PG_ENV} (set by make test and .ci/run)"
 CHROMIUM = Path("/usr/bin/chromium")
