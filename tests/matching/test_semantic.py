@@ -93,3 +93,41 @@ def test_the_real_model_lifts_a_paper_that_says_it_in_other_words(
     blended = RelevanceModel(papers, semantic=True).judge(topic)
     assert blended[row].relevance > lexical[row].relevance + 0.05
     assert blended[garden].relevance < THRESHOLD
+
+
+class CountingEncoder:
+    """A stand-in for the model that records what it was asked to embed (the cache's logic is
+    what is tested here; the real model's agreement follows below)."""
+
+    def __init__(self) -> None:
+        self.asked: list[list[str]] = []
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        self.asked.append(texts)
+        return np.array([[float(len(t)), float(sum(map(ord, t)))] for t in texts])
+
+
+def test_a_text_is_embedded_once_until_it_is_forgotten() -> None:
+    encoder = CountingEncoder()
+    remembered = semantic.Remembered(size=3)
+    first = remembered(["aa", "b", "aa"], encoder)
+    assert encoder.asked == [["aa", "b"]]  # a repeat within one call is embedded once
+    assert first.tolist() == [[2, 194], [1, 98], [2, 194]]  # rows in the caller's order
+    again = remembered(["b", "ccc", "aa"], encoder)
+    assert encoder.asked[1:] == [["ccc"]]
+    assert again.tolist() == [[1, 98], [3, 297], [2, 194]]
+    remembered(["dddd"], encoder)  # four texts: the least recently used ("b") goes
+    remembered(["aa", "b"], encoder)
+    assert encoder.asked[2:] == [["dddd"], ["b"]]
+
+
+@pytest.mark.skipif(
+    not semantic.installed(), reason="needs the semantic extra (make venv installs it)"
+)
+def test_remembered_vectors_are_the_models_own() -> None:
+    texts = ["speech recognition for doctors", "a garden in the city", "graph neural networks"]
+    alone = [semantic.embed([t])[0] for t in texts]
+    together = semantic.embed(list(reversed(texts)))[::-1]  # all three remembered now
+    assert np.allclose(np.stack(alone), together, atol=1e-6)
+    fresh = semantic._model().encode(texts)
+    assert np.allclose(together, fresh, atol=1e-6)
