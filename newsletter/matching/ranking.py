@@ -6,7 +6,8 @@ from newsletter.matching.relevance import Judgement
 
 # Share of the final score that trending may move; relevance keeps the rest.
 TRENDING_WEIGHT = 0.2
-# A why-line fits one line of a 375 px phone screen at the digest's 12 px (about 56 characters).
+# A why-line fits one line of a 360 px phone screen at the 11 px phones get (about 56 characters;
+# the 12 px of wider screens wrapped wide-lettered lines of 55 on phones).
 MAX_WHY = 56
 # The topic keeps at least this many characters when the reason needs room.
 MIN_HEAD = 24

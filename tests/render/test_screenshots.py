@@ -31,7 +31,7 @@ WHYS = [
     'Speech recognition — title says "speech recognition"',
     'Model compression — "quantization", "pruning"',
     "LLM safety — by Alan Turing, whom you follow",
-    'Code generation — title says "code completion"',
+    'Reasoning in language models — about "chain-of-thought"',  # wrapped at 12 px
     'Web agents and tool use — about "tool calls", "planning"',  # MAX_WHY (56) characters
     "Trending now (128 upvotes)",
 ]
@@ -84,7 +84,8 @@ def digest_html(settings: Settings) -> str:
 
 @pytest.mark.browser
 @pytest.mark.parametrize(
-    ("width", "scheme"), [(375, "light"), (375, "dark"), (700, "light"), (700, "dark")]
+    ("width", "scheme"),
+    [(360, "light"), (375, "light"), (375, "dark"), (700, "light"), (700, "dark")],
 )
 def test_digest_screenshots(
     width: int, scheme: str, browser: Any, artifacts_dir: Path, tmp_path: Path,
