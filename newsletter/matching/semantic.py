@@ -84,7 +84,8 @@ class Remembered:
                     found[key] = self._rows[key]
         todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
         if todo:
-            fresh = encode(list(todo.values()))
+            # Rows copied out of the batch: a kept view would pin its whole batch in memory.
+            fresh = [row.copy() for row in encode(list(todo.values()))]
             found.update(zip(todo, fresh, strict=True))
             with self._lock:
                 self._rows.update(zip(todo, fresh, strict=True))
