@@ -192,7 +192,7 @@ def build_query(topic: TopicSpec, corpus: Corpus) -> TopicQuery:
 def _repeats(key: str, said: list[str]) -> bool:
     """A word already said, or part of (or containing) one already said, is a repeat.
 
-    ``key`` and ``said``: :func:`_plain` forms, worked out once per word.
+    ``key`` and ``said``: :func:`plain_form` forms, worked out once per word.
     """
     # A plain loop: a generator costs more than comparing the two or three words said.
     for other in said:  # noqa: SIM110
@@ -202,7 +202,7 @@ def _repeats(key: str, said: list[str]) -> bool:
 
 
 @lru_cache(maxsize=100_000)
-def _plain(text: str) -> str:
+def plain_form(text: str) -> str:
     """ "Program-repair", "program repair" and "programrepair" say the same thing."""
     return "".join(_stems(text))
 
@@ -229,7 +229,7 @@ def explain_terms(
     said: list[str] = []  # the plain form of each shown word
     titled: list[str] = []
     for text, cols in terms.phrases:
-        if present.issuperset(cols) and not _repeats(key := _plain(text), said):
+        if present.issuperset(cols) and not _repeats(key := plain_form(text), said):
             shown.append(text)
             said.append(key)
             if titled_columns.issuperset(cols):
@@ -249,7 +249,7 @@ def explain_terms(
         # a fragment: only pairs as written are shown.
         if " " in word and fold(word) not in folded:
             continue
-        if not _repeats(key := _plain(word), said):
+        if not _repeats(key := plain_form(word), said):
             shown.append(word)
             said.append(key)
     return tuple(shown[:MAX_REASONS]), tuple(titled)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from newsletter.matching.query import plain_form
 from newsletter.matching.relevance import Judgement
 
 # Share of the final score that trending may move; relevance keeps the rest.
@@ -9,8 +12,15 @@ TRENDING_WEIGHT = 0.2
 # A why-line fits one line of a 360 px phone screen at the 11 px phones get (about 56 characters;
 # the 12 px of wider screens wrapped wide-lettered lines of 55 on phones).
 MAX_WHY = 56
-# The topic keeps at least this many characters when the reason needs room.
+# The topic keeps at least this many characters when a second reason word wants room.
 MIN_HEAD = 24
+# ... and its first words, this many characters or more, when the first reason word needs room.
+SHORTEST_HEAD = 9
+# Words that cannot end a shortened text: "Instruction tuning and…" reads as a slip.
+DANGLING = frozenset(
+    {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to",
+     "via", "with"}
+)
 
 
 def blend(relevance: float, trending: float) -> float:
@@ -22,20 +32,33 @@ def shorten(text: str, limit: int) -> str:
     """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis."""
     if len(text) <= limit:
         return text
-    cut = text[: max(limit - 1, 1)].rsplit(" ", 1)[0].rstrip(" ,;:-—")
+    kept = text[: max(limit - 1, 1)]
+    if not text[len(kept)].isspace():  # the cut fell inside a word: drop that word
+        kept = kept.rsplit(" ", 1)[0]
+    words = kept.rstrip(" ,;:-—").split(" ")
+    while len(words) > 1 and words[-1].lower() in DANGLING:
+        words.pop()
+    cut = " ".join(words).rstrip(" ,;:-—")
     return f"{cut or text[: limit - 1]}…"
 
 
-def _quoted(words: tuple[str, ...], room: int) -> str:
-    """As many quoted words as fit in ``room`` characters (at least the first, shortened
-    inside its quotes if need be: cut after the fact, the line lost its closing quote)."""
+def _quoted(words: tuple[str, ...], room: int, more: Callable[[int], bool]) -> str:
+    """The first word quoted in at most ``room`` characters (shortened inside its quotes if
+    need be: cut after the fact, the line lost its closing quote), then as many more as
+    ``more`` (given the length so far) allows."""
     out = f'"{shorten(words[0], max(room - 2, 4))}"'
     for word in words[1:]:
         longer = f'{out}, "{word}"'
-        if len(longer) > room:
+        if len(longer) > room or not more(len(longer)):
             break
         out = longer
     return out
+
+
+def _other_than(label: str, words: tuple[str, ...]) -> tuple[str, ...]:
+    """``words`` without the topic's own name: the line already starts with it."""
+    own = plain_form(label)
+    return tuple(w for w in words if plain_form(w) != own)
 
 
 def explain(label: str, judgement: Judgement, limit: int = MAX_WHY) -> str:
@@ -44,10 +67,16 @@ def explain(label: str, judgement: Judgement, limit: int = MAX_WHY) -> str:
     The topic, then the single strongest reason: a followed author, the subscriber's own phrase
     in the title, or the words it shares with the topic. The topic gives way first when the line
     is too long, so the reason stays whole. A pick driven by a liked paper names that paper
-    instead of the topic.
+    instead of the topic. The topic's own name is not quoted back after itself ("Vision-language
+    models — title says "vision-language…""): its other words say more (the reader sees the
+    title just above), or, when it is the only one, "in the title" says where in fewer words.
     """
     head = label[:1].upper() + label[1:]
-    room = max(limit - min(len(head), MIN_HEAD) - 3, 20)
+    # The reason's first word may take all but the topic's shortest form ("Continual…"): a
+    # whole word in quotes says more than a whole topic name the reader chose themselves.
+    room = max(limit - len(_shortest(head)) - 3, 20)
+    titled = _other_than(label, judgement.in_title)
+    matched = _other_than(label, judgement.matched)
     if judgement.followed:
         reason = f"by {judgement.followed}, whom you follow"
     elif judgement.liked:
@@ -56,12 +85,39 @@ def explain(label: str, judgement: Judgement, limit: int = MAX_WHY) -> str:
         suffix = ", which you liked"
         title = shorten(judgement.liked, max(limit - len(suffix) - 8, 12))
         return f'Like "{title}"{suffix}'
+    elif titled:
+        reason = _said("title says ", titled, head, room, limit)
+    elif matched:
+        reason = _said("about ", matched, head, room, limit)
     elif judgement.in_title:
-        reason = f"title says {_quoted(judgement.in_title, room - 10)}"
+        reason = "in the title"
     elif judgement.matched:
-        reason = f"about {_quoted(judgement.matched, room - 6)}"
+        reason = "named in the abstract"
     else:
         return shorten(head, limit)
     reason = shorten(reason, room)
-    head = shorten(head, max(limit - len(reason) - 3, MIN_HEAD))
+    head = shorten(head, limit - len(reason) - 3)
     return f"{head} — {reason}"
+
+
+def _shortest(head: str) -> str:
+    """The topic's name cut to its first words, 9 characters or more ("AI safety…")."""
+    words = head.split(" ")
+    kept = 1
+    while kept < len(words) and len(" ".join(words[:kept])) < SHORTEST_HEAD:
+        kept += 1
+    if kept == len(words):
+        return head
+    return shorten(head, len(" ".join(words[:kept])) + 1)
+
+
+def _said(lead: str, words: tuple[str, ...], head: str, room: int, limit: int) -> str:
+    """``lead`` and the quoted words; a second word only where the topic, cut at a word to make
+    room for it, keeps MIN_HEAD characters: it is not worth the topic's name shrinking further."""
+    keep = min(len(head), MIN_HEAD)
+
+    def more(quoted: int) -> bool:
+        budget = limit - len(lead) - quoted - 3
+        return budget >= keep and len(shorten(head, budget)) >= keep
+
+    return f"{lead}{_quoted(words, room - len(lead), more)}"

@@ -13,7 +13,7 @@ import pytest
 from newsletter.matching import Interest, Matcher
 from newsletter.matching.jsonfiles import load_papers
 from newsletter.matching.papers import normalized_title
-from newsletter.matching.ranking import MAX_WHY, explain
+from newsletter.matching.ranking import MAX_WHY, explain, shorten
 from newsletter.matching.relevance import Judgement, RelevanceModel
 from newsletter.preferences import Example, TopicSpec
 from tests.matching.conftest import CRAFTED, DEMONSTRATIONS, IMAGES, NOW
@@ -107,18 +107,45 @@ def test_why_line_has_no_repeats_and_fits_a_phone() -> None:
     assert line == 'State space models — about "state space model", "state space models"' or (
         line.count("state space") <= 2 and len(line) <= MAX_WHY
     )
-    titled = explain(
-        "speech recognition",
-        Judgement(0.9, ("speech recognition",), in_title=("speech recognition",)),
-    )
-    assert titled == 'Speech recognition — title says "speech recognition"'
     long = explain("a very long topic label " * 4, Judgement(0.9, liked="word " * 40))
     assert len(long) <= MAX_WHY and not long.endswith(" ")
-    # A phrase too long for the line is shortened inside its quotes, which stay closed.
-    for said in ({"matched": ("application programming interfaces",)},
-                 {"in_title": ("application programming interfaces for agents",)}):
+
+
+def test_why_line_does_not_quote_the_topic_back() -> None:
+    """The line starts with the topic's name: quoting it again says nothing (and used to cut
+    it short: 'Vision-language models — title says "vision-language…"')."""
+    named = ("vision-language models",)
+    assert explain("vision-language models", Judgement(0.9, named, in_title=named)) == (
+        "Vision-language models — in the title"
+    )
+    assert explain("Vision-Language models", Judgement(0.9, ("vision language models",))) == (
+        "Vision-Language models — named in the abstract"
+    )
+    both = Judgement(0.9, ("speech recognition", "ASR"), in_title=("speech recognition",))
+    assert explain("speech recognition", both) == 'Speech recognition — about "ASR"'
+
+
+def test_a_long_reason_stays_whole_and_the_topic_gives_way() -> None:
+    for label, said, line in (
+        ("continual learning", {"in_title": ("class-incremental learning",)},
+         'Continual… — title says "class-incremental learning"'),
+        ("LLM agents and tool use", {"matched": ("application programming interfaces",)},
+         'LLM agents… — about "application programming interfaces"'),
+        # A second word only where the topic keeps MIN_HEAD characters.
+        ("self-supervised representation learning", {"matched": ("masking", "unlabeled")},
+         'Self-supervised representation… — about "masking"'),
+    ):
+        assert explain(label, Judgement(0.9, **said)) == line  # type: ignore[arg-type]
+    # Only a phrase too long for any line is shortened, inside quotes that stay closed.
+    for said in ({"matched": ("application programming interfaces for autonomous agents",)},
+                 {"in_title": ("application programming interfaces for autonomous agents",)}):
         line = explain("LLM agents and tool use", Judgement(0.9, **said))  # type: ignore[arg-type]
         assert len(line) <= MAX_WHY and line.endswith('…"') and line.count('"') == 2, line
+
+
+def test_a_shortened_text_does_not_end_on_a_dangling_word() -> None:
+    assert shorten("Instruction tuning and alignment", 24) == "Instruction tuning…"
+    assert shorten("Reasoning in language models", 13) == "Reasoning…"
 
 
 def test_matched_words_are_never_repeated(matcher: Matcher) -> None:
