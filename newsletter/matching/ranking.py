@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from newsletter.matching.query import plain_form
 from newsletter.matching.relevance import Judgement
+from newsletter.shorten import cut_at_word
 
 # Share of the final score that trending may move; relevance keeps the rest.
 TRENDING_WEIGHT = 0.2
@@ -16,11 +17,6 @@ MAX_WHY = 56
 MIN_HEAD = 24
 # ... and its first words, this many characters or more, when the first reason word needs room.
 SHORTEST_HEAD = 9
-# Words that cannot end a shortened text: "Instruction tuning and…" reads as a slip.
-DANGLING = frozenset(
-    {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to",
-     "via", "with"}
-)
 
 
 def blend(relevance: float, trending: float) -> float:
@@ -29,17 +25,8 @@ def blend(relevance: float, trending: float) -> float:
 
 
 def shorten(text: str, limit: int) -> str:
-    """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    kept = text[: max(limit - 1, 1)]
-    if not text[len(kept)].isspace():  # the cut fell inside a word: drop that word
-        kept = kept.rsplit(" ", 1)[0]
-    words = kept.rstrip(" ,;:-—").split(" ")
-    while len(words) > 1 and words[-1].lower() in DANGLING:
-        words.pop()
-    cut = " ".join(words).rstrip(" ,;:-—")
-    return f"{cut or text[: limit - 1]}…"
+    """``text`` in at most ``limit`` characters, whatever its first word: a why-line is one line."""
+    return cut_at_word(text, limit, strict=True)
 
 
 def _quoted(words: tuple[str, ...], room: int, more: Callable[[int], bool]) -> str:

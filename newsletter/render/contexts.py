@@ -13,7 +13,7 @@ from typing import Any
 
 from newsletter.config import Settings
 from newsletter.render.items import DigestEntry
-from newsletter.render.shorten import cut_at_word
+from newsletter.shorten import cut_at_word
 
 # Inboxes show about 60-80 characters of a subject: the lead title gets what the count leaves.
 SUBJECT_LEAD_CHARS = 60

@@ -13,7 +13,7 @@ import pytest
 from newsletter.matching import Interest, Matcher
 from newsletter.matching.jsonfiles import load_papers
 from newsletter.matching.papers import normalized_title
-from newsletter.matching.ranking import MAX_WHY, explain, shorten
+from newsletter.matching.ranking import MAX_WHY, explain
 from newsletter.matching.relevance import Judgement, RelevanceModel
 from newsletter.preferences import Example, TopicSpec
 from tests.matching.conftest import CRAFTED, DEMONSTRATIONS, IMAGES, NOW
@@ -141,11 +141,6 @@ def test_a_long_reason_stays_whole_and_the_topic_gives_way() -> None:
                  {"in_title": ("application programming interfaces for autonomous agents",)}):
         line = explain("LLM agents and tool use", Judgement(0.9, **said))  # type: ignore[arg-type]
         assert len(line) <= MAX_WHY and line.endswith('…"') and line.count('"') == 2, line
-
-
-def test_a_shortened_text_does_not_end_on_a_dangling_word() -> None:
-    assert shorten("Instruction tuning and alignment", 24) == "Instruction tuning…"
-    assert shorten("Reasoning in language models", 13) == "Reasoning…"
 
 
 def test_matched_words_are_never_repeated(matcher: Matcher) -> None:

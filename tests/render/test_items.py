@@ -6,12 +6,8 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-from hypothesis import given
-from hypothesis import strategies as st
-
 from newsletter.render.items import shown_authors
 from newsletter.render.links import page_url, paper_links, safe_url, title_search_url
-from newsletter.render.shorten import ELLIPSIS, cut_at_word
 from newsletter.render.summary import contribution_sentence, one_line_summary, sentences
 
 SAMPLE = Path(__file__).resolve().parents[2] / "newsletter" / "sources" / "sample" / "papers.json"
@@ -82,24 +78,3 @@ def test_every_sample_summary_is_a_whole_sentence_of_its_abstract() -> None:
         assert summary, paper["title"]
         assert any(s.endswith(summary[1:]) for s in whole), paper["title"]
         assert not summary.lower().startswith("we release our code"), summary
-
-
-@given(st.text(alphabet=st.sampled_from("ab c-\n"), max_size=120), st.integers(5, 90))
-def test_cut_never_ends_inside_a_word(text: str, limit: int) -> None:
-    clean = " ".join(text.split())
-    cut = cut_at_word(text, limit)
-    if cut == clean:
-        return
-    kept = cut.removesuffix(ELLIPSIS)
-    assert cut.endswith(ELLIPSIS) and clean.startswith(kept) and len(kept) < len(clean)
-    rest = clean[len(kept):]
-    # what was dropped starts at a space, or with the cut word's trailing punctuation
-    assert rest[0] == " " or rest.split(" ")[0].strip(" ,;:.-–—(/") == ""
-    assert len(cut) <= limit or " " not in kept
-
-
-def test_cut_examples() -> None:
-    title = "When Long-Sequence Models Require Efficient Attention: A Study"
-    assert cut_at_word(title, 40) == "When Long-Sequence Models Require…"
-    assert cut_at_word("Supercalifragilistic words", 8) == "Supercalifragilistic…"
-    assert cut_at_word("short  title", 40) == "short title"

@@ -177,7 +177,7 @@ def test_subject_and_preview_line_cut_titles_at_words(
     items = [entry(long_title), entry("Second paper about speech"), entry("Third paper")]
     rendered = render_email("digest", digest(make_settings(), items))
     assert rendered.subject == (
-        "When Long-Sequence Models Require Efficient Attention: A… + 2 more papers")
+        "When Long-Sequence Models Require Efficient Attention… + 2 more papers")  # not "A…"
     preheader = rendered.html.split('class="preheader"', 1)[1].split(">", 1)[1].split("<", 1)[0]
     assert preheader == ("3 papers for Wednesday, May 1, 2024. "
                          "Also: Second paper about speech; Third paper")
