@@ -76,6 +76,17 @@ _LEAD_IN = re.compile(
     r"overall|additionally|moreover|furthermore|then|indeed|now|today|recently)\b[^,.;:]{0,80},\s+(?=(?:we|this|our)\b)",
     re.IGNORECASE,
 )
+# "(i) We collect ...", "2) We train ...": a list's numbering means nothing on a line of its own.
+_NUMBERED = re.compile(r"^\(?(?:[ivx]+|\d+)\)\s+", re.IGNORECASE)
+# "We fill this gap ...", "These results show ...": a sentence that points back at the one before
+# says little alone, so another with the same cue wins (after any lead-in: "In this work, we ...").
+_POINTS_BACK = re.compile(
+    r"^(?:we\s+\w+\s+(?:this|these|it|them)\b|"
+    r"(?:it|they|such)\b|(?:these|those)(?!\s+(?:results|findings|experiments|analyses)\b)|"
+    r"this(?!\s+(?:paper|work|study|article|report|survey|thesis|technical|position)\b))",
+    re.IGNORECASE,
+)
+POINTS_BACK = 1.0
 # A line, not a paragraph: past GOOD_CHARS a sentence loses a little for every character, so a
 # shorter sentence with a weaker cue can win; below MIN_CHARS it is a fragment ("We propose X.").
 MIN_CHARS = 40
@@ -101,7 +112,8 @@ class _Candidate:
         size = len(self.text)
         too_long = max(size - GOOD_CHARS, 0) / CHARS_PER_POINT
         too_short = 2.0 if size < MIN_CHARS else 0.0
-        return CUE_POINTS[self.cue] - too_long - too_short - 0.01 * self.position
+        back = POINTS_BACK if _POINTS_BACK.search(_without_lead_in(self.text)) else 0.0
+        return CUE_POINTS[self.cue] - too_long - too_short - back - 0.01 * self.position
 
 
 def sentences(text: str) -> list[str]:
@@ -126,7 +138,7 @@ def contribution_sentence(abstract: str) -> str:
 
 
 def _without_lead_in(sentence: str) -> str:
-    rest = _LEAD_IN.sub("", sentence, count=1)
+    rest = _LEAD_IN.sub("", _NUMBERED.sub("", sentence, count=1), count=1)
     return rest[:1].upper() + rest[1:] if rest != sentence else sentence
 
 

@@ -71,6 +71,29 @@ def test_summary_is_hugging_faces_when_given_else_the_contribution_sentence() ->
     assert "github" not in contribution_sentence("See https://github.com/x. We study cats.")
 
 
+def test_summary_avoids_a_sentence_that_points_back_and_drops_list_numbers() -> None:
+    """From two sample abstracts (Physics of Language Models 3.1, IndicSUPERB), shortened."""
+    knowledge = (
+        "Large language models store vast knowledge. But can they extract it when asked? "
+        "We investigate this issue using a controlled biography dataset. "
+        "We find a strong correlation between the model's ability to extract knowledge and "
+        "various diversity measures of the training data."
+    )
+    assert contribution_sentence(knowledge).startswith("We find a strong correlation")
+    indic = (
+        "Speech language understanding has followed the trajectory of GLUE. "
+        "In this work, we extend this to Indic languages by releasing IndicSUPERB. "
+        "(i) We collect Kathbath containing 1,684 hours of labelled speech data across 12 "
+        "Indian languages."
+    )
+    assert contribution_sentence(indic).startswith("We collect Kathbath containing 1,684 hours")
+    # The paper's own results are not a pointer back.
+    assert contribution_sentence(
+        "Models are big. We train small ones on in-domain data for a week. These results "
+        "demonstrate that in-domain pre-training is an affordable alternative."
+    ).startswith("These results demonstrate")
+
+
 def test_every_sample_summary_is_a_whole_sentence_of_its_abstract() -> None:
     for paper in json.loads(SAMPLE.read_text(encoding="utf-8")):
         summary = contribution_sentence(paper["abstract"])
