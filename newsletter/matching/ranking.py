@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import lru_cache
 
 from newsletter.matching.query import plain_form
 from newsletter.matching.relevance import Judgement
@@ -26,26 +26,25 @@ def blend(relevance: float, trending: float) -> float:
 
 def shorten(text: str, limit: int) -> str:
     """``text`` in at most ``limit`` characters, whatever its first word: a why-line is one line."""
-    return cut_at_word(text, limit, strict=True)
+    return text if len(text) <= limit else cut_at_word(text, limit, strict=True)
 
 
-def _quoted(words: tuple[str, ...], room: int, more: Callable[[int], bool]) -> str:
-    """The first word quoted in at most ``room`` characters (shortened inside its quotes if
-    need be: cut after the fact, the line lost its closing quote), then as many more as
-    ``more`` (given the length so far) allows."""
-    out = f'"{shorten(words[0], max(room - 2, 4))}"'
-    for word in words[1:]:
-        longer = f'{out}, "{word}"'
-        if len(longer) > room or not more(len(longer)):
-            break
-        out = longer
-    return out
+@lru_cache(maxsize=10_000)
+def _topic(label: str) -> tuple[str, str, int]:
+    """The line's head, the topic name's plain form and its shortest form's length: worked out
+    once per topic, not per line (a build writes ten lines for each of a million topics)."""
+    head = label[:1].upper() + label[1:]
+    return head, plain_form(label), len(_shortest(head))
 
 
-def _other_than(label: str, words: tuple[str, ...]) -> tuple[str, ...]:
-    """``words`` without the topic's own name: the line already starts with it."""
-    own = plain_form(label)
-    return tuple(w for w in words if plain_form(w) != own)
+def _other_than(own: str, words: tuple[str, ...]) -> tuple[str, ...]:
+    """``words`` without the topic's own name (``own``, plain): the line starts with it."""
+    # Separators go and stems shorten, so a word shorter than the plain name is not it.
+    n = len(own)
+    for word in words:
+        if len(word) >= n and plain_form(word) == own:
+            return tuple([w for w in words if plain_form(w) != own])
+    return words
 
 
 def explain(label: str, judgement: Judgement, limit: int = MAX_WHY) -> str:
@@ -58,12 +57,10 @@ def explain(label: str, judgement: Judgement, limit: int = MAX_WHY) -> str:
     models — title says "vision-language…""): its other words say more (the reader sees the
     title just above), or, when it is the only one, "in the title" says where in fewer words.
     """
-    head = label[:1].upper() + label[1:]
+    head, own, shortest = _topic(label)
     # The reason's first word may take all but the topic's shortest form ("Continual…"): a
     # whole word in quotes says more than a whole topic name the reader chose themselves.
-    room = max(limit - len(_shortest(head)) - 3, 20)
-    titled = _other_than(label, judgement.in_title)
-    matched = _other_than(label, judgement.matched)
+    room = max(limit - shortest - 3, 20)
     if judgement.followed:
         reason = f"by {judgement.followed}, whom you follow"
     elif judgement.liked:
@@ -72,9 +69,9 @@ def explain(label: str, judgement: Judgement, limit: int = MAX_WHY) -> str:
         suffix = ", which you liked"
         title = shorten(judgement.liked, max(limit - len(suffix) - 8, 12))
         return f'Like "{title}"{suffix}'
-    elif titled:
+    elif titled := _other_than(own, judgement.in_title):
         reason = _said("title says ", titled, head, room, limit)
-    elif matched:
+    elif matched := _other_than(own, judgement.matched):
         reason = _said("about ", matched, head, room, limit)
     elif judgement.in_title:
         reason = "in the title"
@@ -99,12 +96,19 @@ def _shortest(head: str) -> str:
 
 
 def _said(lead: str, words: tuple[str, ...], head: str, room: int, limit: int) -> str:
-    """``lead`` and the quoted words; a second word only where the topic, cut at a word to make
-    room for it, keeps MIN_HEAD characters: it is not worth the topic's name shrinking further."""
+    """``lead`` and the quoted words in at most ``room`` characters: the first shortened inside
+    its quotes if need be (cut after the fact, the line lost its closing quote), then more only
+    where the topic, cut at a word to make room, keeps MIN_HEAD characters: a second word is not
+    worth the topic's name shrinking further."""
+    space = room - len(lead)
+    out = f'"{shorten(words[0], max(space - 2, 4))}"'
     keep = min(len(head), MIN_HEAD)
-
-    def more(quoted: int) -> bool:
-        budget = limit - len(lead) - quoted - 3
-        return budget >= keep and len(shorten(head, budget)) >= keep
-
-    return f"{lead}{_quoted(words, room - len(lead), more)}"
+    for word in words[1:]:
+        longer = f'{out}, "{word}"'
+        if len(longer) > space:
+            break
+        budget = limit - len(lead) - len(longer) - 3
+        if budget < len(head) and (budget < keep or len(shorten(head, budget)) < keep):
+            break
+        out = longer
+    return f"{lead}{out}"
