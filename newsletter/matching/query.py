@@ -204,6 +204,11 @@ def _repeats(key: str, said: list[str]) -> bool:
 @lru_cache(maxsize=100_000)
 def plain_form(text: str) -> str:
     """ "Program-repair", "program repair" and "programrepair" say the same thing."""
+    return uncached_plain_form(text)
+
+
+def uncached_plain_form(text: str) -> str:
+    """:func:`plain_form` for text seen once (a typed topic's name), kept out of its cache."""
     return "".join(_stems(text))
 
 

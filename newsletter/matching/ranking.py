@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from newsletter.matching.query import plain_form
+from newsletter.matching.query import plain_form, uncached_plain_form
 from newsletter.matching.relevance import Judgement
 from newsletter.shorten import cut_at_word
 
@@ -29,12 +29,14 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else cut_at_word(text, limit, strict=True)
 
 
-@lru_cache(maxsize=10_000)
+@lru_cache(maxsize=1024)
 def _topic(label: str) -> tuple[str, str, int]:
     """The line's head, the topic name's plain form and its shortest form's length: worked out
-    once per topic, not per line (a build writes ten lines for each of a million topics)."""
+    once per topic, not per line (a digest's lines for one topic are written together). The
+    plain form bypasses :func:`plain_form`'s cache: a million typed names would push out the
+    matched words it keeps for every line."""
     head = label[:1].upper() + label[1:]
-    return head, plain_form(label), len(_shortest(head))
+    return head, uncached_plain_form(label), len(_shortest(head))
 
 
 def _other_than(own: str, words: tuple[str, ...]) -> tuple[str, ...]:
