@@ -204,15 +204,23 @@ def _repeats(key: str, said: list[str]) -> bool:
 @lru_cache(maxsize=100_000)
 def plain_form(text: str) -> str:
     """ "Program-repair", "program repair" and "programrepair" say the same thing."""
-    return uncached_plain_form(text)
+    return "".join(stems(text))
 
 
-def uncached_plain_form(text: str) -> str:
-    """:func:`plain_form` for text seen once (a typed topic's name), kept out of its cache."""
-    return "".join(_stems(text))
+@lru_cache(maxsize=100_000)
+def stem_set(text: str) -> frozenset[str]:
+    """Stems of ``text``'s words: "automatic speech" shares one with "speech recognition"."""
+    return content_stems(stems(text))
 
 
-def _stems(text: str) -> list[str]:
+def content_stems(words: list[str]) -> frozenset[str]:
+    """Stems of one or two letters ("in", "of") say nothing about what a text is about."""
+    return frozenset([w for w in words if len(w) > 2])
+
+
+def stems(text: str) -> list[str]:
+    """The stems of ``text``'s words, in order. Uncached, for text seen once (a typed topic's
+    name): :func:`plain_form` and :func:`stem_set` cache the words seen on every line."""
     return [stem(part) for part in re.split(r"[\W_]+", fold(text)) if part]
 
 

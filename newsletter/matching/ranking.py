@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from newsletter.matching.query import plain_form, uncached_plain_form
+from newsletter.matching.query import content_stems, plain_form, stem_set, stems
 from newsletter.matching.relevance import Judgement
 from newsletter.shorten import cut_at_word
 
@@ -30,13 +30,14 @@ def shorten(text: str, limit: int) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _topic(label: str) -> tuple[str, str, int]:
-    """The line's head, the topic name's plain form and its shortest form's length: worked out
-    once per topic, not per line (a digest's lines for one topic are written together). The
-    plain form bypasses :func:`plain_form`'s cache: a million typed names would push out the
-    matched words it keeps for every line."""
+def _topic(label: str) -> tuple[str, str, int, frozenset[str]]:
+    """The line's head, the topic name's plain form, its shortest form's length and its stems:
+    worked out once per topic, not per line (a digest's lines for one topic are written
+    together), and outside the caches of :func:`plain_form` and :func:`stem_set`: a million
+    typed names would push out the matched words they keep for every line."""
     head = label[:1].upper() + label[1:]
-    return head, uncached_plain_form(label), len(_shortest(head))
+    words = stems(label)
+    return head, "".join(words), len(_shortest(head)), content_stems(words)
 
 
 def _other_than(own: str, words: tuple[str, ...]) -> tuple[str, ...]:
@@ -59,7 +60,7 @@ def explain(label: str, judgement: Judgement, limit: int = MAX_WHY) -> str:
     models — title says "vision-language…""): its other words say more (the reader sees the
     title just above), or, when it is the only one, "in the title" says where in fewer words.
     """
-    head, own, shortest = _topic(label)
+    head, own, shortest, stems = _topic(label)
     # The reason's first word may take all but the topic's shortest form ("Continual…"): a
     # whole word in quotes says more than a whole topic name the reader chose themselves.
     room = max(limit - shortest - 3, 20)
@@ -72,9 +73,9 @@ def explain(label: str, judgement: Judgement, limit: int = MAX_WHY) -> str:
         title = shorten(judgement.liked, max(limit - len(suffix) - 8, 12))
         return f'Like "{title}"{suffix}'
     elif titled := _other_than(own, judgement.in_title):
-        reason = _said("title says ", titled, head, room, limit)
+        reason = _said("title says ", titled, head, stems, room, limit)
     elif matched := _other_than(own, judgement.matched):
-        reason = _said("about ", matched, head, room, limit)
+        reason = _said("about ", matched, head, stems, room, limit)
     elif judgement.in_title:
         reason = "in the title"
     elif judgement.matched:
@@ -97,15 +98,20 @@ def _shortest(head: str) -> str:
     return shorten(head, len(" ".join(words[:kept])) + 1)
 
 
-def _said(lead: str, words: tuple[str, ...], head: str, room: int, limit: int) -> str:
+def _said(
+    lead: str, words: tuple[str, ...], head: str, stems: frozenset[str], room: int, limit: int
+) -> str:
     """``lead`` and the quoted words in at most ``room`` characters: the first shortened inside
     its quotes if need be (cut after the fact, the line lost its closing quote), then more only
-    where the topic, cut at a word to make room, keeps MIN_HEAD characters: a second word is not
-    worth the topic's name shrinking further."""
+    where the topic, cut at a word to make room, keeps MIN_HEAD characters (a second word is not
+    worth the topic's name shrinking further), and none that restates part of the topic's name
+    (``stems``): 'Speech recognition — about "ASR"', not '... "ASR", "automatic speech"'."""
     space = room - len(lead)
     out = f'"{shorten(words[0], max(space - 2, 4))}"'
     keep = min(len(head), MIN_HEAD)
     for word in words[1:]:
+        if stem_set(word) & stems:
+            continue
         longer = f'{out}, "{word}"'
         if len(longer) > space:
             break

@@ -123,6 +123,9 @@ def test_why_line_does_not_quote_the_topic_back() -> None:
     )
     both = Judgement(0.9, ("speech recognition", "ASR"), in_title=("speech recognition",))
     assert explain("speech recognition", both) == 'Speech recognition — about "ASR"'
+    # Nor a later word that restates part of it (from ASR's long form, in a real digest).
+    part = Judgement(0.9, ("speech recognition", "ASR", "automatic speech"))
+    assert explain("speech recognition", part) == 'Speech recognition — about "ASR"'
 
 
 def test_a_long_reason_stays_whole_and_the_topic_gives_way() -> None:
