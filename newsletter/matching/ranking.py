@@ -60,7 +60,7 @@ def explain(label: str, judgement: Judgement, limit: int = MAX_WHY) -> str:
     models — title says "vision-language…""): its other words say more (the reader sees the
     title just above), or, when it is the only one, "in the title" says where in fewer words.
     """
-    head, own, shortest, stems = _topic(label)
+    head, own, shortest, named = _topic(label)
     # The reason's first word may take all but the topic's shortest form ("Continual…"): a
     # whole word in quotes says more than a whole topic name the reader chose themselves.
     room = max(limit - shortest - 3, 20)
@@ -73,9 +73,9 @@ def explain(label: str, judgement: Judgement, limit: int = MAX_WHY) -> str:
         title = shorten(judgement.liked, max(limit - len(suffix) - 8, 12))
         return f'Like "{title}"{suffix}'
     elif titled := _other_than(own, judgement.in_title):
-        reason = _said("title says ", titled, head, stems, room, limit)
+        reason = _said("title says ", titled, head, named, room, limit)
     elif matched := _other_than(own, judgement.matched):
-        reason = _said("about ", matched, head, stems, room, limit)
+        reason = _said("about ", matched, head, named, room, limit)
     elif judgement.in_title:
         reason = "in the title"
     elif judgement.matched:
@@ -99,18 +99,19 @@ def _shortest(head: str) -> str:
 
 
 def _said(
-    lead: str, words: tuple[str, ...], head: str, stems: frozenset[str], room: int, limit: int
+    lead: str, words: tuple[str, ...], head: str, named: frozenset[str], room: int, limit: int
 ) -> str:
     """``lead`` and the quoted words in at most ``room`` characters: the first shortened inside
     its quotes if need be (cut after the fact, the line lost its closing quote), then more only
     where the topic, cut at a word to make room, keeps MIN_HEAD characters (a second word is not
     worth the topic's name shrinking further), and none that restates part of the topic's name
-    (``stems``): 'Speech recognition — about "ASR"', not '... "ASR", "automatic speech"'."""
+    (``named``, its stems): 'Speech recognition — about "ASR"', not '..."ASR", "automatic
+    speech"'."""
     space = room - len(lead)
     out = f'"{shorten(words[0], max(space - 2, 4))}"'
     keep = min(len(head), MIN_HEAD)
     for word in words[1:]:
-        if stem_set(word) & stems:
+        if stem_set(word) & named:
             continue
         longer = f'{out}, "{word}"'
         if len(longer) > space:
