@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sentencex import segment
+
+from newsletter.sources.latex import looks_like_tex, tex_to_unicode
 
 _MAKES = (
     "propose", "introduce", "present", "develop", "design", "build", "release", "contribute",
@@ -142,6 +145,15 @@ def _without_lead_in(sentence: str) -> str:
     return rest[:1].upper() + rest[1:] if rest != sentence else sentence
 
 
+@lru_cache(maxsize=4096)
 def one_line_summary(ai_summary: str | None, abstract: str) -> str:
+    """The line under a paper's title, worked out once per paper and process: a digest entry is
+    shared between recipients only when their why-lines agree, and typed topics' rarely do.
+
+    Abstracts are stored as their feeds publish them, and arXiv's are TeX source: the chosen
+    sentence is turned into what a reader expects ("We introduce \\'Eclair" -> "Éclair",
+    "33.9\\%" -> "33.9%"), as titles are when stored.
+    """
     given = " ".join((ai_summary or "").split())
-    return given or contribution_sentence(abstract)
+    line = given or contribution_sentence(abstract)
+    return tex_to_unicode(line) if looks_like_tex(line) else line

@@ -1,31 +1,38 @@
-"""TeX in titles and author names, turned into the Unicode a reader expects.
+"""TeX in titles, author names and digest lines, turned into the Unicode a reader expects.
 
 arXiv metadata may spell names and titles in TeX (``Jos\\'e``, ``M{\\"o}bius``, ``\\&``,
 ``$\\alpha$``); pylatexenc knows every accent and symbol macro, which a hand table never would.
-Only text that contains TeX is converted: a backslash or a brace. Plain text, and math written
-without macros (``$n<k$``, which readers understand), is left exactly as published, and a bare
-``%`` is kept as text rather than read as the start of a TeX comment.
+Only text that contains TeX is converted: a backslash, a brace or "~--". Plain text, and math
+written without macros (``$n<k$``, which readers understand), is left exactly as published, and
+a bare ``%`` is kept as text rather than read as the start of a TeX comment.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-
-from pylatexenc.latex2text import LatexNodes2Text
+from typing import TYPE_CHECKING
 
 from newsletter.sources.plaintext import collapse_spaces
+
+if TYPE_CHECKING:
+    from pylatexenc.latex2text import LatexNodes2Text
 
 _BARE_PERCENT = re.compile(r"(?<!\\)%")
 
 
 @lru_cache(maxsize=1)
 def _converter() -> LatexNodes2Text:
+    """Imported on first use (30 ms): senders read this module for digest lines, few of which
+    hold any TeX."""
+    from pylatexenc.latex2text import LatexNodes2Text
+
     return LatexNodes2Text()
 
 
 def looks_like_tex(text: str) -> bool:
-    return "\\" in text or "{" in text
+    """A backslash, a brace, or "~--" (TeX's tie before a dash: "reconstruction~-- that of")."""
+    return "\\" in text or "{" in text or "~--" in text
 
 
 def tex_to_unicode(text: str) -> str:

@@ -94,6 +94,20 @@ def test_summary_avoids_a_sentence_that_points_back_and_drops_list_numbers() -> 
     ).startswith("These results demonstrate")
 
 
+def test_summary_reads_tex_as_a_reader_would() -> None:
+    """arXiv abstracts are TeX source and are stored as published; the line is not."""
+    abstract = (
+        r"Documents come in many layouts. We introduce \'Eclair, a text-extraction tool that "
+        r"cuts the error rate by 33.9\% on scanned pages."
+    )
+    assert one_line_summary(None, abstract) == (
+        "We introduce Éclair, a text-extraction tool that cuts the error rate by 33.9% on "
+        "scanned pages."
+    )
+    plain = "We show that 50% of $n<k$ cases fail."
+    assert one_line_summary(None, plain) == plain  # no TeX: exactly as published
+
+
 def test_every_sample_summary_is_a_whole_sentence_of_its_abstract() -> None:
     for paper in json.loads(SAMPLE.read_text(encoding="utf-8")):
         summary = contribution_sentence(paper["abstract"])

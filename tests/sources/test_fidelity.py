@@ -63,6 +63,7 @@ def test_tex_in_titles_becomes_unicode_and_abstracts_stay_as_published(
         (r"National Center for Missing \& Exploited", "National Center for Missing & Exploited"),
         (r'M{\"o}bius Strips', "Möbius Strips"),
         (r"$\alpha$-Divergence at 50% of $\mathcal{O}(n^2)$", "α-Divergence at 50% of 𝒪(n^2)"),
+        ("content reconstruction~-- that of", "content reconstruction – that of"),  # tie, dash
         # Ordinary text, and math without macros, is left exactly as it was.
         ("Bounds for $n<k$ Views at 50% & $5 Each", "Bounds for $n<k$ Views at 50% & $5 Each"),
         ("Ünïcödé already, (in parentheses)", "Ünïcödé already, (in parentheses)"),
