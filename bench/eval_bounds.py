@@ -96,12 +96,12 @@ def learned(
     for j in range(z.shape[1]):
         chosen = np.zeros(len(z), dtype=bool)
         mixed = np.zeros(len(z))
+        x = sp.hstack([features, sp.csr_matrix(z[:, j : j + 1])]).tocsr()
         for d in range(1, days.max() + 1):
             here, rest = days == d, days != d
             y = truth[rest, j]
             cut = max(cuts, key=lambda c: f1(z[rest, j] >= c, y))
             chosen[here] = z[here, j] >= cut
-            x = sp.hstack([features, sp.csr_matrix(z[:, j : j + 1])]).tocsr()
             fitted = LogisticRegression(max_iter=2000, class_weight="balanced").fit(x[rest], y)
             push = fitted.decision_function(x)
             mixed[here] = z[here, j] + ((push - push.mean()) / push.std())[here]

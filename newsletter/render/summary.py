@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from sentencex import segment
 
-from newsletter.sources.latex import looks_like_tex, tex_to_unicode
+from newsletter.sources.latex import tex_to_unicode
 
 _MAKES = (
     "propose", "introduce", "present", "develop", "design", "build", "release", "contribute",
@@ -156,4 +156,4 @@ def one_line_summary(ai_summary: str | None, abstract: str) -> str:
     """
     given = " ".join((ai_summary or "").split())
     line = given or contribution_sentence(abstract)
-    return tex_to_unicode(line) if looks_like_tex(line) else line
+    return tex_to_unicode(line)  # unchanged, and pylatexenc not loaded, when it holds no TeX
