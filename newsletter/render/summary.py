@@ -22,6 +22,9 @@ _MAKES = (
     "construct", "devise", "formulate", "curate", "offer", "unveil", "establish", "create",
     "describe", "collect",
 )
+# Verbs whose present passive states the paper's own contribution ("Extractors are proposed");
+# "were proposed", "have been proposed" and "data are collected from" tell the background.
+_PASSIVE = frozenset({"propose", "introduce", "present"})
 _FINDS = (
     "show", "demonstrate", "find", "prove", "study", "investigate", "explore", "analyze",
     "analyse", "evaluate", "report", "reveal", "examine", "identify", "indicate", "suggest",
@@ -49,15 +52,23 @@ def _gerund(verb: str) -> str:
 
 
 def _cue(verbs: tuple[str, ...]) -> re.Pattern[str]:
-    """"we (also) propose(d)", "this paper (first) proposes", "our results show", "by
-    proposing"."""
+    """"we (also) propose(d)", "we have designed", "this paper (first) proposes", "our results
+    show", "by proposing", and for a few verbs the passive beside "here" or "this paper": "in
+    this paper, the Extractors are proposed"."""
     base = "|".join([*verbs, *(_past(v) for v in verbs)])
     third = "|".join(_third_person(v) for v in verbs)
+    done = "|".join(_past(v) for v in verbs if v in _PASSIVE) or r"(?!)"
     subject = r"(?:this|our|the present)\s+(?:paper|work|study|article|report|analysis|method)"
     results = r"(?:our|the|these)\s+(?:results|findings|experiments|analyses)"
+    adverb = r"(?:\s+\w+ly|\s+also|\s+further|\s+then|\s+first)?"
+    # The passive names the paper's own work only beside "here" or "in this paper":
+    # "the order in which results are presented" says nothing of it.
+    here = r"(?:here|(?:in\s+)?this\s+(?:paper|work|study|article|report))"
     return re.compile(
-        rf"\b(?:we(?:\s+\w+ly|\s+also|\s+further|\s+then|\s+first)?\s+(?:{base})|"
+        rf"\b(?:we(?:\s+ha(?:ve|d))?{adverb}\s+(?:{base})|"
         rf"{subject}\s+(?:\w+ly\s+|also\s+)?(?:{third})|{results}\s+(?:\w+ly\s+)?(?:{base})|"
+        rf"{here}\b[^.;]*?\b(?:is|are){adverb}\s+(?:{done})\b|"
+        rf"\b(?:is|are){adverb}\s+(?:{done})\s+{here}|"
         rf"by\s+(?:{'|'.join(_gerund(v) for v in verbs)}))\b",
         re.IGNORECASE,
     )
@@ -68,19 +79,27 @@ _FOUND = _cue(_FINDS)
 _BOILERPLATE = re.compile(
     r"https?://|www\.|github|\b(?:code|data|models?|weights|dataset)s?\b[^.]{0,40}"
     r"\b(?:is|are|will be)\s+(?:publicly\s+|freely\s+|openly\s+)?(?:available|released)|"
-    r"\bwe\s+(?:will\s+)?(?:also\s+)?(?:release|open-source|make\s+public)\s+(?:our|the|all)\b",
+    r"\bwe\s+(?:will\s+|have\s+)?(?:also\s+)?"
+    r"(?:released?|open-sourced?|made\s+public|make\s+public)\s+(?:our|the|all)\b",
     re.IGNORECASE,
 )
-# "However, we ...", "To address this gap, we ...", "In this paper, we ...": the lead-in says
-# nothing on its own line, and dropping it makes the line shorter.
+# "However, we ...", "To address this gap, we ...", "In this paper, we ...", "To overcome this,
+# motivated by X, we ...": the lead-in says nothing on its own line, and dropping it makes the
+# line shorter.
 _LEAD_IN = re.compile(
     r"^(?:however|to|in|towards?|here|therefore|thus|hence|motivated|inspired|building|based|"
-    r"finally|first|second|third|specifically|instead|accordingly|consequently|with|against|"
-    r"overall|additionally|moreover|furthermore|then|indeed|now|today|recently)\b[^,.;:]{0,80},\s+(?=(?:we|this|our)\b)",
+    r"finally|lastly|first|second|third|specifically|instead|accordingly|consequently|with|against|"
+    r"overall|additionally|moreover|furthermore|then|indeed|now|today|recently)\b"
+    r"[^,.;:]{0,80},\s+(?:[^,.;:]{0,80},\s+)?(?=(?:we|this|our)\b)",
     re.IGNORECASE,
 )
-# "(i) We collect ...", "2) We train ...": a list's numbering means nothing on a line of its own.
-_NUMBERED = re.compile(r"^\(?(?:[ivx]+|\d+)\)\s+", re.IGNORECASE)
+# A list item's number before a sentence: "(i) We collect ...", "2) We train ...", "(c) We ...".
+_NUMBER = r"\(?(?:[ivxIVX]{1,4}|[a-hA-H]|\d{1,2})\)\s+(?=[A-Z])"
+_NUMBERED = re.compile(rf"^{_NUMBER}")
+_ITEM_STARTS = re.compile(rf"(?<=\s)(?={_NUMBER})")
+# One item of a list is one part of the contribution: the sentence that introduces them all
+# ("We propose X, which ...") wins unless it is much longer.
+ITEM = 0.5
 # "We fill this gap ...", "These results show ...": a sentence that points back at the one before
 # says little alone, so another with the same cue wins (after any lead-in: "In this work, we ...").
 _POINTS_BACK = re.compile(
@@ -96,6 +115,7 @@ MIN_CHARS = 40
 GOOD_CHARS = 180
 CHARS_PER_POINT = 60.0
 CUE_POINTS = {2: 3.0, 1: 1.5, 0: 0.0}
+ANNOUNCES = CUE_POINTS[2]
 
 
 @dataclass(frozen=True)
@@ -112,19 +132,33 @@ class _Candidate:
 
     @property
     def score(self) -> float:
-        size = len(self.text)
+        shown = _without_lead_in(self.text)
+        size = len(shown)
         too_long = max(size - GOOD_CHARS, 0) / CHARS_PER_POINT
         too_short = 2.0 if size < MIN_CHARS else 0.0
-        back = POINTS_BACK if _POINTS_BACK.search(_without_lead_in(self.text)) else 0.0
-        return CUE_POINTS[self.cue] - too_long - too_short - back - 0.01 * self.position
+        # "We propose the following:" announces what comes next and says nothing itself.
+        announces = ANNOUNCES if shown.endswith(":") else 0.0
+        back = POINTS_BACK if _POINTS_BACK.search(shown) else 0.0
+        item = ITEM if _NUMBERED.match(self.text) else 0.0
+        penalties = too_long + too_short + announces + back + item
+        return CUE_POINTS[self.cue] - penalties - 0.01 * self.position
 
 
 def sentences(text: str) -> list[str]:
-    """Whole sentences, whitespace collapsed."""
-    clean = " ".join(text.split())
-    if not clean:
-        return []
-    return [s for s in (" ".join(part.split()) for part in segment("en", clean)) if s]
+    """Whole sentences, whitespace collapsed.
+
+    A list's numbered items ("(i) We collect ...", "2) We train ...") are split apart first,
+    and each is segmented without its number: sentencex (1.0) splits neither inside a text that
+    opens with one ("(2) We ... . We observe ... ." came back as one sentence) nor between two
+    items' sentences ("2) We ... . We observe ... . 3) ...").
+    """
+    found: list[str] = []
+    for item in _ITEM_STARTS.split(" ".join(text.split())):
+        number = _NUMBERED.match(item)  # kept on the item's first sentence, segmented without
+        head = number.group() if number else ""
+        parts = [" ".join(p.split()) for p in segment("en", item[len(head) :]) if p.strip()]
+        found.extend(head + part if n == 0 else part for n, part in enumerate(parts))
+    return found
 
 
 def contribution_sentence(abstract: str) -> str:

@@ -94,6 +94,45 @@ def test_summary_avoids_a_sentence_that_points_back_and_drops_list_numbers() -> 
     ).startswith("These results demonstrate")
 
 
+def test_summary_reads_numbered_lists_and_the_passive_contribution() -> None:
+    """From sample abstracts (Scalable Parameter and Memory Efficient Pretraining, Attention Is
+    Not All You Need Anymore, GeoPlant, POINTS), shortened."""
+    # sentencex alone returned "(2) We perform ... . We observe ... ." as one long sentence.
+    listed = (
+        "Models have grown fast. Numerous approaches have been explored, such as LoRA. "
+        "(1) We begin by conducting a survey of efficient pre-training. "
+        "(2) We perform a benchmark evaluation of representative approaches across model "
+        "sizes. We observe that full-rank training delivers the best performance, as expected "
+        "by most of the people who have tried it on models of any size and on any data. "
+        "(3) Finally, we propose two practical techniques, namely weight refactorization and "
+        "momentum reset. We observe that these techniques help."
+    )
+    assert sentences(listed)[3] == (
+        "(2) We perform a benchmark evaluation of representative approaches across model sizes.")
+    assert contribution_sentence(listed) == (
+        "We propose two practical techniques, namely weight refactorization and momentum reset.")
+    passive = (
+        "In recent years, the Transformer has achieved great success. Many existing works were "
+        "proposed to reduce its cost. In this paper, a family of drop-in replacements for "
+        "self-attention, called the Extractors, is proposed."
+    )
+    assert contribution_sentence(passive).endswith("called the Extractors, is proposed.")
+    assert contribution_sentence(
+        "Monitoring biodiversity is hard. In light of that, we have designed and developed a new "
+        "European-scale dataset for species distribution models."
+    ).startswith("We have designed and developed a new European-scale dataset")
+    # A line that announces a list says nothing alone; the items' introduction beats an item.
+    announced = (
+        "Vision-language models have made strides in many tasks. To address these issues, we "
+        "propose the following contributions: 1) We trained a robust baseline model."
+    )
+    assert not contribution_sentence(announced).endswith(":")
+    assert contribution_sentence(
+        "We propose KaLM, a compact embedding model that performs well on many tasks. Our key "
+        "innovations include: (1) We collect many categories of data for pre-training."
+    ).startswith("We propose KaLM")
+
+
 def test_summary_reads_tex_as_a_reader_would() -> None:
     """arXiv abstracts are TeX source and are stored as published; the line is not."""
     abstract = (
