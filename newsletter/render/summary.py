@@ -52,9 +52,9 @@ def _gerund(verb: str) -> str:
 
 
 def _cue(verbs: tuple[str, ...]) -> re.Pattern[str]:
-    """"we (also) propose(d)", "we have designed", "this paper (first) proposes", "our results
-    show", "by proposing", and for a few verbs the passive beside "here" or "this paper": "in
-    this paper, the Extractors are proposed"."""
+    """"we (also) propose(d)", "we have designed", "we address X, and propose", "this paper
+    (first) proposes", "our results show", "by proposing", and for a few verbs the passive
+    beside "here" or "this paper": "in this paper, the Extractors are proposed"."""
     base = "|".join([*verbs, *(_past(v) for v in verbs)])
     third = "|".join(_third_person(v) for v in verbs)
     done = "|".join(_past(v) for v in verbs if v in _PASSIVE) or r"(?!)"
@@ -66,6 +66,7 @@ def _cue(verbs: tuple[str, ...]) -> re.Pattern[str]:
     here = r"(?:here|(?:in\s+)?this\s+(?:paper|work|study|article|report))"
     return re.compile(
         rf"\b(?:we(?:\s+ha(?:ve|d))?{adverb}\s+(?:{base})|"
+        rf"we\s[^.;]{{0,80}}?,\s+and{adverb}\s+(?:{base})|"
         rf"{subject}\s+(?:\w+ly\s+|also\s+)?(?:{third})|{results}\s+(?:\w+ly\s+)?(?:{base})|"
         rf"{here}\b[^.;]*?\b(?:is|are){adverb}\s+(?:{done})\b|"
         rf"\b(?:is|are){adverb}\s+(?:{done})\s+{here}|"

@@ -96,7 +96,7 @@ def test_summary_avoids_a_sentence_that_points_back_and_drops_list_numbers() -> 
 
 def test_summary_reads_numbered_lists_and_the_passive_contribution() -> None:
     """From sample abstracts (Scalable Parameter and Memory Efficient Pretraining, Attention Is
-    Not All You Need Anymore, GeoPlant, POINTS), shortened."""
+    Not All You Need Anymore, GPTQ, GeoPlant, POINTS, KaLM-Embedding-V2), shortened."""
     # sentencex alone returned "(2) We perform ... . We observe ... ." as one long sentence.
     listed = (
         "Models have grown fast. Numerous approaches have been explored, such as LoRA. "
@@ -117,6 +117,10 @@ def test_summary_reads_numbered_lists_and_the_passive_contribution() -> None:
         "self-attention, called the Extractors, is proposed."
     )
     assert contribution_sentence(passive).endswith("called the Extractors, is proposed.")
+    assert contribution_sentence(
+        "Large models need many GPUs. In this paper, we address this challenge, and propose "
+        "GPTQ, a one-shot quantization method. We also show that it works at 2 bits."
+    ).startswith("We address this challenge, and propose GPTQ")
     assert contribution_sentence(
         "Monitoring biodiversity is hard. In light of that, we have designed and developed a new "
         "European-scale dataset for species distribution models."
