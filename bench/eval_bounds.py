@@ -56,7 +56,7 @@ def main() -> None:
     matcher = runner.matchers[0]
     titles = [normalized_title(p.title) for p in matcher.papers]
     truth = np.array([[t in setup.truth[tid] for tid, _ in setup.topics] for t in titles])
-    model = matcher._model.recalibrated(Calibration(cut=0.0))  # relevance = logistic(z)
+    model = matcher.model.recalibrated(Calibration(cut=0.0))  # relevance = logistic(z)
     scores: dict[str, np.ndarray] = {}
     print(f"{'view':6} {'cut 1.5':>8} {'best cut':>9} {'per-topic cut':>14} {'AP':>6}")
     for name, variant in (("desc", lambda s: s), ("plain", plain)):

@@ -131,6 +131,11 @@ class Matcher:
         )
         self._judged: LRUCache[tuple[TopicSpec, str], TopicHits] = LRUCache(size)
 
+    @property
+    def model(self) -> RelevanceModel:
+        """The relevance statistics of this run's papers (the evaluation reads raw scores)."""
+        return self._model
+
     def recalibrated(self, calibration: Calibration) -> Matcher:
         """The same papers and statistics under other fitted constants (for the evaluation)."""
         other = copy.copy(self)
