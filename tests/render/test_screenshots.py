@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from newsletter.config import Settings
-from newsletter.matching.ranking import MAX_WHY
+from newsletter.matching.ranking import MAX_WHY, explain
+from newsletter.matching.relevance import Judgement
 from newsletter.render import render_email
 from newsletter.render.contexts import digest_context
 from newsletter.render.digest import digest_entries
@@ -26,13 +27,14 @@ from newsletter.store.models import Paper
 
 SAMPLE = Path(__file__).resolve().parents[2] / "newsletter" / "sources" / "sample" / "papers.json"
 ISSUE = date(2024, 6, 12)
-# Why-lines as matching writes them: the topic, then the words that matched.
+# Why-lines written by matching's own code: the topic, then why (a title's word, the words that
+# matched, a followed author, a liked paper), and the line an edition gives a trending paper.
 WHYS = [
-    'Speech recognition — title says "speech recognition"',
-    'Model compression — "quantization", "pruning"',
-    "LLM safety — by Alan Turing, whom you follow",
-    'Reasoning in language models — about "chain-of-thought"',  # wrapped at 12 px
-    'Web agents and tool use — about "tool calls", "planning"',  # MAX_WHY (56) characters
+    explain("Speech recognition", Judgement(0.9, ("whisper",), in_title=("whisper",))),
+    explain("Model compression", Judgement(0.9, ("quantization", "pruning"))),
+    explain("LLM safety", Judgement(0.9, followed="Alan Turing")),
+    explain("Code LLMs", Judgement(0.9, liked="Repairing real bugs with large language models")),
+    explain("Web agents and tool use", Judgement(0.9, ("tool calls", "planning"))),  # MAX_WHY
     "Trending now (128 upvotes)",
 ]
 
