@@ -241,10 +241,13 @@ def explain_terms(
     shown: list[str] = []
     said: list[str] = []  # the plain form of each shown word
     titled: list[str] = []
+    names = corpus.names
     for text, cols in terms.phrases:
         if present.issuperset(cols) and not _repeats(key := plain_form(text), said):
             shown.append(text)
             said.append(key)
+            # An acronym's spelled-out words are said with it: not 'about "ASR", "automatic"'.
+            said.extend([names[c].replace(" ", "") for c in cols])
             if titled_columns.issuperset(cols):
                 titled.append(text)
     weighed = [(weight * q, column) for column, q in query if (weight := held.get(column))]

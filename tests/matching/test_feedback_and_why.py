@@ -155,6 +155,17 @@ def test_matched_words_are_never_repeated(matcher: Matcher) -> None:
         assert len(item.why) <= MAX_WHY
 
 
+def test_an_acronym_shown_is_not_followed_by_its_own_spelled_out_words() -> None:
+    """Papers spell ASR out ("automatic speech recognition (ASR)"): once "ASR" is shown,
+    "automatic" is the same reason again (two lines said 'about "ASR", "automatic"')."""
+    papers = load_papers(SHARED / "data/papers.json", now=NOW)
+    topic = TopicSpec.build("speech and audio processing", ["ASR", "wav2vec", "whisper"])
+    lines = [item.why for item in Matcher(papers, now=NOW).relevant(topic)]
+    with_asr = [line for line in lines if '"ASR"' in line]
+    assert len(with_asr) >= 3
+    assert not [line for line in with_asr if '"automatic' in line], with_asr
+
+
 def test_another_version_of_a_paper_turned_down_stays_out_however_well_it_matches() -> None:
     matcher = Matcher(CRAFTED, now=NOW)
     assert "speech" in selected(matcher, SPEECH_TOPIC)
