@@ -64,9 +64,14 @@ def test_tex_in_titles_becomes_unicode_and_abstracts_stay_as_published(
         (r'M{\"o}bius Strips', "Möbius Strips"),
         (r"$\alpha$-Divergence at 50% of $\mathcal{O}(n^2)$", "α-Divergence at 50% of 𝒪(n^2)"),
         ("content reconstruction~-- that of", "content reconstruction – that of"),  # tie, dash
-        # Ordinary text, and math without macros, is left exactly as it was.
+        # Ordinary text, and math without macros, is left exactly as it was ...
         ("Bounds for $n<k$ Views at 50% & $5 Each", "Bounds for $n<k$ Views at 50% & $5 Each"),
         ("Ünïcödé already, (in parentheses)", "Ünïcödé already, (in parentheses)"),
+        # ... but for TeX's dashes, which arXiv's plain-looking text is written with too.
+        ("Foundation Models -- Pre-trained", "Foundation Models – Pre-trained"),
+        ('"FaceScan"--a model--for R&D, pages 3--9', '"FaceScan"–a model–for R&D, pages 3–9'),
+        ("one --- or two", "one — or two"),
+        ("the --fast flag, x --> y, a <-- b, ----", "the --fast flag, x --> y, a <-- b, ----"),
     ],
 )
 def test_tex_to_unicode(raw: str, expected: str) -> None:
