@@ -118,9 +118,9 @@ def test_summary_reads_numbered_lists_and_the_passive_contribution() -> None:
     )
     assert contribution_sentence(passive).endswith("called the Extractors, is proposed.")
     assert contribution_sentence(  # the passive of someone else's work is background
-        "Models are large. We study a setting where a new loss is proposed by others. "
-        "Prior losses were proposed for images."
-    ).startswith("We study a setting")
+        "Settings where a new loss is proposed every year are common. We find that few of "
+        "these losses help on small models."
+    ).startswith("We find that few")
     assert contribution_sentence(
         "Large models need many GPUs. In this paper, we address this challenge, and propose "
         "GPTQ, a one-shot quantization method. We also show that it works at 2 bits."
