@@ -63,7 +63,7 @@ def _cue(verbs: tuple[str, ...]) -> re.Pattern[str]:
     adverb = r"(?:\s+\w+ly|\s+also|\s+further|\s+then|\s+first)?"
     # The passive names the paper's own work only beside "here" or "in this paper":
     # "the order in which results are presented" says nothing of it.
-    here = r"\b(?:here|(?:in\s+)?this\s+(?:paper|work|study|article|report))"
+    here = r"(?:here|(?:in\s+)?this\s+(?:paper|work|study|article|report))"
     return re.compile(
         rf"\b(?:we(?:\s+ha(?:ve|d))?{adverb}\s+(?:{base})|"
         rf"we\s[^.;]{{0,80}}?,\s+and{adverb}\s+(?:{base})|"
