@@ -94,10 +94,14 @@ _LEAD_IN = re.compile(
     r"[^,.;:]{0,80},\s+(?:[^,.;:]{0,80},\s+)?(?=(?:we|this|our)\b)",
     re.IGNORECASE,
 )
-# A list item's number before a sentence: "(i) We collect ...", "2) We train ...", "(c) We ...".
-_NUMBER = r"\(?(?:[ivxIVX]{1,4}|[a-hA-H]|\d{1,2})\)\s+(?=[A-Z])"
-_NUMBERED = re.compile(rf"^{_NUMBER}")
-_ITEM_STARTS = re.compile(rf"(?<=\s)(?={_NUMBER})")
+# A list item's label: "(i) We collect ...", "2) We train ...", "(c) We ...".
+_LABEL = r"\(?(?:[ivxIVX]{1,4}|[a-hA-H]|\d{1,2})\)"
+_NUMBERED = re.compile(rf"^{_LABEL}\s+(?=[A-Z])")  # a sentence that is an item
+_LABELS = re.compile(rf"(?<!\S){_LABEL}(?=\s+[A-Z])")  # anywhere: "capable of 1) Continuous"
+_LISTED = re.compile(rf":\s+{_LABEL}\s")  # a list announced, its first item in tow
+# What a label's brackets become while sentencex reads the text (private-use characters).
+_HIDDEN = str.maketrans({"(": "\ue001", ")": "\ue000"})
+_SHOWN = str.maketrans({"\ue001": "(", "\ue000": ")"})
 # One item of a list is one part of the contribution: the sentence that introduces them all
 # ("We propose X, which ...") wins unless it is much longer.
 ITEM = 0.5
@@ -137,8 +141,9 @@ class _Candidate:
         size = len(shown)
         too_long = max(size - GOOD_CHARS, 0) / CHARS_PER_POINT
         too_short = 2.0 if size < MIN_CHARS else 0.0
-        # "We propose the following:" announces what comes next and says nothing itself.
-        announces = ANNOUNCES if shown.endswith(":") else 0.0
+        # "We propose the following:" announces what comes next and says nothing itself, nor
+        # does it with the list's first item in tow ("We present three findings: (1) ...").
+        announces = ANNOUNCES if shown.endswith(":") or _LISTED.search(shown) else 0.0
         back = POINTS_BACK if _POINTS_BACK.search(shown) else 0.0
         item = ITEM if _NUMBERED.match(self.text) else 0.0
         penalties = too_long + too_short + announces + back + item
@@ -148,18 +153,14 @@ class _Candidate:
 def sentences(text: str) -> list[str]:
     """Whole sentences, whitespace collapsed.
 
-    A list's numbered items ("(i) We collect ...", "2) We train ...") are split apart first,
-    and each is segmented without its number: sentencex (1.0) splits neither inside a text that
-    opens with one ("(2) We ... . We observe ... ." came back as one sentence) nor between two
-    items' sentences ("2) We ... . We observe ... . 3) ...").
+    sentencex (1.0) reads a list's labels ("(2) We ...", "capable of 1) Continuous Learning,
+    2) ...") as sentence starts: it split before each one, leaving "... systems that are capable
+    of" as a sentence, and then not after it ("(2) We ... . We observe ... ." came back as one).
+    So it reads the text with the labels' brackets hidden, and they come back after.
     """
-    found: list[str] = []
-    for item in _ITEM_STARTS.split(" ".join(text.split())):
-        number = _NUMBERED.match(item)  # kept on the item's first sentence, segmented without
-        head = number.group() if number else ""
-        parts = [" ".join(p.split()) for p in segment("en", item[len(head) :]) if p.strip()]
-        found.extend(head + part if n == 0 else part for n, part in enumerate(parts))
-    return found
+    clean = _LABELS.sub(lambda label: label.group().translate(_HIDDEN), " ".join(text.split()))
+    parts = (" ".join(part.split()).translate(_SHOWN) for part in segment("en", clean))
+    return [part for part in parts if part]
 
 
 def contribution_sentence(abstract: str) -> str:

@@ -109,6 +109,19 @@ def test_summary_reads_numbered_lists_and_the_passive_contribution() -> None:
     )
     assert sentences(listed)[3] == (
         "(2) We perform a benchmark evaluation of representative approaches across model sizes.")
+    # An enumeration inside a sentence stays in it (sentencex cut "... capable of" off), and
+    # a bracket is not a list ("Table I) The").
+    inline = (
+        "Gaps remain. This gap may be addressed by systems that are capable of 1) Continuous "
+        "Learning, 2) Transfer, and 3) Scalability. Results are in the appendix (see Table I) "
+        "The rest is below."
+    )
+    assert sentences(inline) == [
+        "Gaps remain.",
+        "This gap may be addressed by systems that are capable of 1) Continuous Learning, "
+        "2) Transfer, and 3) Scalability.",
+        "Results are in the appendix (see Table I) The rest is below.",
+    ]
     assert contribution_sentence(listed) == (
         "We propose two practical techniques, namely weight refactorization and momentum reset.")
     passive = (
