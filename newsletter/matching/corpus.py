@@ -95,6 +95,8 @@ class Corpus:
         self.idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
         # Terms in more than one paper in ten say little about what a paper is about.
         self.distinctive_idf = float(np.log((1.0 + n_docs) / (1.0 + 0.1 * n_docs)) + 1.0)
+        # Terms in half the papers or more ("model", "use") say nothing about any one of them.
+        self.telling_idf = float(np.log((1.0 + n_docs) / (1.0 + 0.5 * n_docs)) + 1.0)
         weighted = FIELD_WEIGHTS[0] * counts[0]
         for weight, part in zip(FIELD_WEIGHTS[1:], counts[1:], strict=True):
             weighted = weighted + weight * part
@@ -150,6 +152,12 @@ class Corpus:
     def distinctive(self) -> list[bool]:
         """Per term column: rare enough (``distinctive_idf``) to say what a paper is about."""
         return [bool(x) for x in self.idf >= self.distinctive_idf]
+
+    @cached_property
+    def telling(self) -> list[bool]:
+        """Per term column: in fewer than half the papers (``telling_idf``), so it can still
+        say why a paper fits when no distinctive word does ("retrieval" for a RAG topic)."""
+        return [bool(x) for x in self.idf >= self.telling_idf]
 
     def _count(self, docs: list[list[str]]) -> sp.csr_matrix:
         return sp.csr_matrix(self.vectorizer.transform(docs), dtype=np.float64)

@@ -234,8 +234,9 @@ def explain_terms(
     hundreds of terms being weighed against a dense query: a build explains ten million picks.
 
     The subscriber's own phrases come first, as they typed them; then the paper's own wording of
-    the query's heaviest distinctive terms. Words most papers share ("model", "learning")
-    explain nothing and are left out, and nothing is said twice.
+    the query's heaviest distinctive terms, or, for a paper that holds none (it came in through
+    the widened query), its heaviest term that fewer than half the papers use. Words most papers
+    share ("model", "learning") explain nothing and are left out, and nothing is said twice.
     """
     present, titled_columns, folded, held = corpus.row_facts(row)
     shown: list[str] = []
@@ -252,12 +253,32 @@ def explain_terms(
                 titled.append(text)
     weighed = [(weight * q, column) for column, q in query if (weight := held.get(column))]
     weighed.sort(key=_heaviest)  # stable: ties keep column order
+    room = MAX_REASONS - len(shown)
+    shown.extend(_worded(weighed, corpus.distinctive, corpus, row, folded, said, room))
+    if not shown:
+        # Nothing distinctive is shared: the pick came through the topic's widened query, and
+        # its heaviest word that not every other paper uses still tells the reader why.
+        shown.extend(_worded(weighed, corpus.telling, corpus, row, folded, said, 1))
+    return tuple(shown[:MAX_REASONS]), tuple(titled)
+
+
+def _worded(
+    weighed: list[tuple[float, int]],
+    allowed: list[bool],
+    corpus: Corpus,
+    row: int,
+    folded: str,
+    said: list[str],
+    room: int,
+) -> list[str]:
+    """Up to ``room`` of the heaviest query terms paper ``row`` holds, among the columns
+    ``allowed``, in the paper's own wording, none repeating what ``said`` holds (they join it)."""
     wording = corpus.wordings[row]
-    distinctive = corpus.distinctive
+    out: list[str] = []
     for weight, column in weighed[: 4 * MAX_REASONS]:
-        if weight <= 0 or len(shown) >= MAX_REASONS:
+        if weight <= 0 or len(out) >= room:
             break
-        if not distinctive[column]:
+        if not allowed[column]:
             continue
         name = corpus.names[column]
         word = wording.get(name, name)
@@ -266,9 +287,9 @@ def explain_terms(
         if " " in word and fold(word) not in folded:
             continue
         if not _repeats(key := plain_form(word), said):
-            shown.append(word)
+            out.append(word)
             said.append(key)
-    return tuple(shown[:MAX_REASONS]), tuple(titled)
+    return out
 
 
 def _heaviest(pair: tuple[float, int]) -> float:

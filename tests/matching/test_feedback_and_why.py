@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from newsletter.matching import Interest, Matcher
+from newsletter.matching.catalog import CATALOG
 from newsletter.matching.jsonfiles import load_papers
-from newsletter.matching.papers import normalized_title
+from newsletter.matching.papers import PaperRecord, normalized_title
 from newsletter.matching.ranking import MAX_WHY, explain
 from newsletter.matching.relevance import Judgement, RelevanceModel
 from newsletter.preferences import Example, TopicSpec
@@ -164,6 +165,28 @@ def test_an_acronym_shown_is_not_followed_by_its_own_spelled_out_words() -> None
     with_asr = [line for line in lines if '"ASR"' in line]
     assert len(with_asr) >= 3
     assert not [line for line in with_asr if '"automatic' in line], with_asr
+
+
+def test_every_pick_of_a_day_says_why_even_one_that_came_through_the_widened_query() -> None:
+    """A paper that shares no distinctive word with its topic came in through the words of the
+    topic's best-fitting papers; its line still names the heaviest word it shares ("PROP: ...
+    Ad-hoc Retrieval" under retrieval-augmented generation had a line with no reason)."""
+    papers = load_papers(SHARED / "data/papers.json", now=NOW)
+    by_title = {normalized_title(p.title): p for p in papers}
+    days: dict[str, list[PaperRecord]] = {}
+    for raw in json.loads((SHARED / "data/papers.json").read_text(encoding="utf-8")):
+        paper = by_title[normalized_title(raw["title"])]
+        if paper not in (day := days.setdefault(str(raw["seed"]), [])):
+            day.append(paper)
+    widened = []
+    for day in days.values():
+        matcher = Matcher(day, now=NOW)
+        for topic in (entry.spec for entry in CATALOG):
+            for item in matcher.relevant(topic):
+                assert " — " in item.why, (item.why, item.paper.title)
+                if normalized_title(item.paper.title).startswith("prop pre training"):
+                    widened.append(item.why)
+    assert 'Retrieval-augmented generation — about "retrieval"' in widened
 
 
 def test_another_version_of_a_paper_turned_down_stays_out_however_well_it_matches() -> None:
