@@ -154,6 +154,36 @@ def test_summary_reads_numbered_lists_and_the_passive_contribution() -> None:
     ).startswith("We propose KaLM")
 
 
+def test_summary_finds_the_papers_own_work_whatever_its_verb() -> None:
+    """From sample abstracts (Visual Continual Learning, the medical BERT, Intrinsic
+    Dimensionality, Model soups), shortened: "In this paper, we revisit ..." and "Our proposed
+    method ..." beat background, but not a finding, and an opinion is not work done."""
+    revisit = (
+        "Continual learning aims to empower models to learn new tasks without forgetting. "
+        "Existing methods commonly utilize one-hot labels. In this paper, we revisit the role of "
+        "the classifier head and replace it with semantic knowledge from language models."
+    )
+    assert contribution_sentence(revisit).startswith("We revisit the role of the classifier")
+    assert contribution_sentence(
+        "Pre-training on raw texts has made a significant contribution to transfer learning. "
+        "Our proposed method consists of a single intervention: simultaneous pre-training "
+        "after up-sampling."
+    ).startswith("Our proposed method consists of")
+    assert contribution_sentence(
+        "Fine-tuning is well understood. In this paper, we argue that the intrinsic dimension "
+        "explains fine-tuning. We empirically show that common pre-trained models have a very "
+        "low intrinsic dimension."
+    ).startswith("We empirically show")
+    assert contribution_sentence(
+        "Models are often fine-tuned. In this work, we revisit the second step of this "
+        "procedure. We show that averaging the weights of fine-tuned models improves accuracy."
+    ).startswith("We show that averaging")
+    assert contribution_sentence(
+        "Web pages are hard to read for models. Therefore, this research investigates how "
+        "retrieval helps extraction from HTML."
+    ) == "This research investigates how retrieval helps extraction from HTML."
+
+
 def test_summary_reads_tex_as_a_reader_would() -> None:
     """arXiv abstracts are TeX source and are stored as published; the line is not."""
     abstract = (
