@@ -18,7 +18,8 @@ means over topics:
 Then leave-one-topic-out (LOTO): every fitted constant is refitted on 14 topics (maximising mean
 F1 over the four views) and the held-out topic is scored with it. And the simulated reader: per
 topic, day by day in ``seed`` order, the first 10 papers picked are judged by the labels and fed
-back as liked / disliked examples; days 2-5 are scored with and without that feedback.
+back as liked / disliked examples; days 2-5 are scored with and without that feedback. Last, the
+relevance goals (from the issue that set them) beside the figures measured, met or not.
 """
 
 from __future__ import annotations
@@ -207,7 +208,7 @@ class Runner:
 VIEWS = ("all/desc", "all/plain", "day/desc", "day/plain")
 
 
-def table(setup: Setup, views: dict[str, list[Scores]]) -> None:
+def table(setup: Setup, views: dict[str, list[Scores]]) -> dict[str, Scores]:
     head = " | ".join(f"{v:^23}" for v in VIEWS)
     print(f"{'':28} | {head}")
     print(f"{'topic':28} | " + " | ".join(f"{'P':>5} {'R':>5} {'F1':>5} {'P@k':>5}" for _ in VIEWS))
@@ -220,9 +221,10 @@ def table(setup: Setup, views: dict[str, list[Scores]]) -> None:
         if name == "macro mean":
             print("-" * (31 + 26 * len(VIEWS)))
         print(f"{name[:28]:28} | {text}")
+    return dict(zip(VIEWS, rows[-1][1], strict=True))
 
 
-def loto(runner: Runner, setup: Setup) -> None:
+def loto(runner: Runner, setup: Setup) -> dict[str, float]:
     """Refit every fitted constant without each topic in turn; score the held-out topic."""
     grid = calibration_grid()
     scored = [runner.views(partial(Matcher.recalibrated, calibration=c)) for c in grid]
@@ -250,12 +252,14 @@ def loto(runner: Runner, setup: Setup) -> None:
     print(f"{'fitted F1':12} " + "  ".join(f"{s.f1:16.3f}" for s in fitted))
     print(f"{'LOTO F1':12} " + "  ".join(f"{s.f1:16.3f}" for s in out))
     print(f"{'LOTO P@k':12} " + "  ".join(f"{s.p_at:16.3f}" for s in out))
+    return {v: a.f1 - b.f1 for v, a, b in zip(VIEWS, fitted, out, strict=True)}
 
 
-def reader(runner: Runner, setup: Setup, *, loto: bool) -> None:
+def reader(runner: Runner, setup: Setup, *, loto: bool) -> dict[str, float]:
     """The simulated reader with the shipped verdict weights, then refitted per held-out topic."""
     print("\nSimulated reader (days 2-5, F1 / P@k macro over topics):")
     runs = {wd: runner.reader(wd) for wd in (True, False)}
+    gains: dict[str, float] = {}
     for with_description, (without, fed) in runs.items():
         a, b = Scores.mean(without), Scores.mean(fed)
         name = "with description" if with_description else "label + keywords"
@@ -263,8 +267,9 @@ def reader(runner: Runner, setup: Setup, *, loto: bool) -> None:
             f"  {name:17}: no feedback {a.f1:.3f} / {a.p_at:.3f}   "
             f"with feedback {b.f1:.3f} / {b.p_at:.3f}   gain {b.f1 - a.f1:+.3f}"
         )
+        gains["desc" if with_description else "plain"] = b.f1 - a.f1
     if not loto:
-        return
+        return gains
     grid = feedback_grid()
     fed = [
         {wd: runner.reader(wd, partial(Matcher.recalibrated, calibration=c))[1] for wd in runs}
@@ -289,6 +294,27 @@ def reader(runner: Runner, setup: Setup, *, loto: bool) -> None:
             f"  {name:17}: fitted gain {Scores.mean(fed[fitted][wd]).f1 - base:+.3f}   "
             f"LOTO gain {held - base:+.3f}"
         )
+    return gains
+
+
+def goals(macro: dict[str, Scores], gap: dict[str, float], gains: dict[str, float]) -> None:
+    """The issue's "done when" figures beside what this run measured."""
+    at_least = [
+        ("all papers, with description: F1", macro["all/desc"].f1, 0.85),
+        ("all papers, with description: P@k", macro["all/desc"].p_at, 0.95),
+        ("all papers, label + keywords: F1", macro["all/plain"].f1, 0.78),
+        ("one day's papers, with description: F1", macro["day/desc"].f1, 0.83),
+        ("one day's papers, label + keywords: F1", macro["day/plain"].f1, 0.78),
+        *((f"simulated reader, {name}: F1 gain", gain, 0.08) for name, gain in gains.items()),
+    ]
+    print("\nGoals:")
+    for name, value, goal in at_least:
+        verdict = "met" if value >= goal else "not met"
+        print(f"  {name:40} {value:6.3f}  (at least {goal:.3f})  {verdict}")
+    if gap:
+        worst = max(gap.values())
+        verdict = "met" if worst <= 0.03 else "not met"
+        print(f"  {'LOTO F1 below fitted, worst view':40} {worst:6.3f}  (at most 0.030)  {verdict}")
 
 
 def main() -> None:
@@ -309,10 +335,10 @@ def main() -> None:
         f"({len(setup.days)} days of {', '.join(str(len(d)) for d in setup.days)}); "
         "desc = with description, plain = label + keywords; P@k = precision of top min(5, rel)"
     )
-    table(setup, runner.views())
-    if not args.no_loto:
-        loto(runner, setup)
-    reader(runner, setup, loto=not args.no_loto)
+    macro = table(setup, runner.views())
+    gap = {} if args.no_loto else loto(runner, setup)
+    gains = reader(runner, setup, loto=not args.no_loto)
+    goals(macro, gap, gains)
     print(f"({time.perf_counter() - started:.1f} s)")
 
 
