@@ -114,12 +114,21 @@ class Corpus:
 
     @staticmethod
     def _wording(chunks: list[list[tuple[str, str]]]) -> dict[str, str]:
+        """Each term as the paper first writes it, and a word's part ("clinic" of
+        "Clinical-Longformer") as the whole hyphenated word only where the paper never writes
+        the part alone: a reason should read "clinical", not the paper's own name."""
         found: dict[str, str] = {}
+        parts: list[tuple[str, str]] = []
         for pairs in chunks:
             for term, word in pairs:
-                found.setdefault(term, word)
+                if "-" in word:
+                    parts.append((term, word))
+                else:
+                    found.setdefault(term, word)
             for (a, u), (b, v) in pairwise(pairs):
                 found.setdefault(f"{a} {b}", u if u == v else f"{u} {v}")
+        for term, word in parts:
+            found.setdefault(term, word)
         return found
 
     def row_terms(self, row: int) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ from newsletter.matching.papers import PaperRecord, normalized_title
 from newsletter.matching.ranking import MAX_WHY, explain
 from newsletter.matching.relevance import Judgement, RelevanceModel
 from newsletter.preferences import Example, TopicSpec
-from tests.matching.conftest import CRAFTED, DEMONSTRATIONS, IMAGES, NOW
+from tests.matching.conftest import CRAFTED, DEMONSTRATIONS, IMAGES, NOW, paper
 
 ROOT = Path(__file__).resolve().parents[2]
 # ../shared beside the repository (a worktree sits one level deeper).
@@ -187,6 +187,23 @@ def test_every_pick_of_a_day_says_why_even_one_that_came_through_the_widened_que
                 if normalized_title(item.paper.title).startswith("prop pre training"):
                     widened.append(item.why)
     assert 'Retrieval-augmented generation — about "retrieval"' in widened
+
+
+def test_a_reason_reads_as_the_word_not_as_the_papers_hyphenated_name() -> None:
+    """"Qwen-Audio" holds the term "audio"; a line 'about "qwen-audio"' named the paper, not
+    why it fits. A part the paper never writes alone ("multi" of "multi-head") stays whole."""
+    papers = load_papers(SHARED / "data/papers.json", now=NOW)
+    qwen = paper(
+        "qwen",
+        "Qwen-Audio: universal audio understanding",
+        "We present Qwen-Audio, a multi-head model for audio understanding. It hears speech, "
+        "music and sounds, and answers questions about audio clips.",
+    )
+    matcher = Matcher([qwen, *papers[:40]], now=NOW)
+    topic = TopicSpec.build("hearing machines", description="Models that understand audio.")
+    assert [item.why for item in matcher.relevant(topic)] == ['Hearing machines — about "audio"']
+    wording = matcher.model.corpus.wordings[0]
+    assert wording["audio"] == "audio" and wording["multi"] == "multi-head"
 
 
 def test_another_version_of_a_paper_turned_down_stays_out_however_well_it_matches() -> None:
