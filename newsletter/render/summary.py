@@ -30,6 +30,8 @@ _FINDS = (
     "analyse", "evaluate", "report", "reveal", "examine", "identify", "indicate", "suggest",
     "confirm",
 )
+# What authors call their own work: "this paper", "in this study", "our research".
+_WORK = r"(?:paper|work|study|article|report|research)"
 
 
 def _third_person(verb: str) -> str:
@@ -58,14 +60,12 @@ def _cue(verbs: tuple[str, ...]) -> re.Pattern[str]:
     base = "|".join([*verbs, *(_past(v) for v in verbs)])
     third = "|".join(_third_person(v) for v in verbs)
     done = "|".join(_past(v) for v in verbs if v in _PASSIVE) or r"(?!)"
-    subject = (
-        r"(?:this|our|the present)\s+(?:paper|work|study|article|report|analysis|method|research)"
-    )
+    subject = rf"(?:this|our|the present)\s+(?:{_WORK}|analysis|method)"
     results = r"(?:our|the|these)\s+(?:results|findings|experiments|analyses)"
     adverb = r"(?:\s+\w+ly|\s+also|\s+further|\s+then|\s+first)?"
     # The passive names the paper's own work only beside "here" or "in this paper":
     # "the order in which results are presented" says nothing of it.
-    here = r"(?:here|(?:in\s+)?this\s+(?:paper|work|study|article|report))"
+    here = rf"(?:here|(?:in\s+)?this\s+{_WORK})"
     return re.compile(
         rf"\b(?:we(?:\s+ha(?:ve|d))?{adverb}\s+(?:{base})|"
         rf"we\s[^.;]{{0,80}}?,\s+and{adverb}\s+(?:{base})|"
@@ -85,7 +85,7 @@ _FOUND = _cue(_FINDS)
 # step of this procedure". What the authors think ("In this paper, we argue that ...") is not
 # what they did.
 _OWN_WORK = re.compile(
-    r"^(?:in\s+)?this\s+(?:paper|work|study|article|report|research),\s+(?:\w+\s+)?we\s+"
+    rf"^(?:in\s+)?this\s+{_WORK},\s+(?:\w+\s+)?we\s+"
     r"(?!(?:argue|believe|think|hypothesi[sz]e|conjecture|posit|assume|note|observe)d?\b)|"
     r"^our\s+proposed\s+(?:method|approach|model|framework|system|technique|algorithm)\b",
     re.IGNORECASE,
@@ -123,7 +123,7 @@ ITEM = 0.5
 _POINTS_BACK = re.compile(
     r"^(?:we\s+\w+\s+(?:this|these|it|them)\b|"
     r"(?:it|they|such)\b|(?:these|those)(?!\s+(?:results|findings|experiments|analyses)\b)|"
-    r"this(?!\s+(?:paper|work|study|article|report|survey|thesis|technical|position)\b))",
+    rf"this(?!\s+(?:{_WORK}|survey|thesis|technical|position)\b))",
     re.IGNORECASE,
 )
 POINTS_BACK = 1.0
