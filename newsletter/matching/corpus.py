@@ -19,7 +19,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from newsletter.matching.acronyms import AcronymTable
 from newsletter.matching.papers import PaperLike
-from newsletter.matching.text import Tokenizer, fold, sentences, with_bigrams
+from newsletter.matching.text import Tokenizer, fold, sentences, stem, with_bigrams
 
 # Weight of each part of a paper: title, first sentence, middle sentences, last sentence.
 FIELD_WEIGHTS = (2.0, 1.5, 1.0, 0.5)
@@ -114,20 +114,21 @@ class Corpus:
 
     @staticmethod
     def _wording(chunks: list[list[tuple[str, str]]]) -> dict[str, str]:
-        """Each term as the paper first writes it, and a word's part ("clinic" of
-        "Clinical-Longformer") as the whole hyphenated word only where the paper never writes
-        the part alone: a reason should read "clinical", not the paper's own name."""
+        """Each term as the paper first writes it, and only where the paper never writes it
+        as a word of its own, as the word that stands for it: the hyphenated word it is part of
+        ("clinic" of "Clinical-Longformer": a reason should read "clinical", not the paper's
+        name) or the acronym it was expanded from ("artificial" of "01.AI")."""
         found: dict[str, str] = {}
-        parts: list[tuple[str, str]] = []
+        standing_in: dict[str, str] = {}  # used where the paper never writes the term itself
         for pairs in chunks:
-            for term, word in pairs:
-                if "-" in word:
-                    parts.append((term, word))
-                else:
-                    found.setdefault(term, word)
-            for (a, u), (b, v) in pairwise(pairs):
-                found.setdefault(f"{a} {b}", u if u == v else f"{u} {v}")
-        for term, word in parts:
+            own = [stem(fold(word)) == term for term, word in pairs]
+            for (term, word), written in zip(pairs, own, strict=True):
+                (found if written else standing_in).setdefault(term, word)
+            for ((a, u), (b, v)), (x, y) in zip(pairwise(pairs), pairwise(own), strict=True):
+                whole = u == v and "-" in u  # two parts of one hyphenated word are that word
+                pair = u if u == v else f"{u} {v}"
+                (found if whole or (x and y) else standing_in).setdefault(f"{a} {b}", pair)
+        for term, word in standing_in.items():
             found.setdefault(term, word)
         return found
 

@@ -96,14 +96,15 @@ class Tokenizer:
     ) -> list[tuple[str, str]]:
         """(stem, word as written) for the content words of ``text``.
 
-        ``expand`` may replace an acronym by its long form, as the paper defined it.
+        ``expand`` may replace an acronym by its long form, as the paper defined it; its terms
+        are then written as the acronym, the word the text holds.
         """
         out: list[tuple[str, str]] = []
         known = self._known
         for word in raw_words(text):
             long_form = expand(word) if expand else None
             if long_form is not None:
-                out.extend(self.pairs(long_form))
+                out.extend((term, word) for term, _ in self.pairs(long_form))
                 continue
             if "-" not in word and "'" not in word:
                 out.extend(_plain_pairs(word))

@@ -189,9 +189,11 @@ def test_every_pick_of_a_day_says_why_even_one_that_came_through_the_widened_que
     assert 'Retrieval-augmented generation — about "retrieval"' in widened
 
 
-def test_a_reason_reads_as_the_word_not_as_the_papers_hyphenated_name() -> None:
+def test_a_reason_reads_as_the_paper_writes_it() -> None:
     """"Qwen-Audio" holds the term "audio"; a line 'about "qwen-audio"' named the paper, not
-    why it fits. A part the paper never writes alone ("multi" of "multi-head") stays whole."""
+    why it fits. A part the paper never writes alone ("multi" of "multi-head") stays whole, and
+    a term the paper only writes as an acronym reads as the acronym ('about "artificial",
+    "intelligence"' for "01.AI", words the paper never wrote)."""
     papers = load_papers(SHARED / "data/papers.json", now=NOW)
     qwen = paper(
         "qwen",
@@ -204,6 +206,11 @@ def test_a_reason_reads_as_the_word_not_as_the_papers_hyphenated_name() -> None:
     assert [item.why for item in matcher.relevant(topic)] == ['Hearing machines — about "audio"']
     wording = matcher.model.corpus.wordings[0]
     assert wording["audio"] == "audio" and wording["multi"] == "multi-head"
+    defined = paper("a", "Speech", "We study automatic speech recognition (ASR). ASR is hard.")
+    used = paper("b", "Noisy ASR", "We improve ASR on noisy audio with a small encoder.")
+    by_paper = Matcher([defined, used], now=NOW).model.corpus.wordings
+    assert [w["speech recognit"] for w in by_paper] == ["speech recognition", "ASR"]
+    assert [w["recognit"] for w in by_paper] == ["recognition", "ASR"]
 
 
 def test_another_version_of_a_paper_turned_down_stays_out_however_well_it_matches() -> None:
