@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from newsletter.matching.query import content_stems, plain_form, stem_set, stems
 from newsletter.matching.relevance import Judgement
+from newsletter.matching.text import fold, is_content
 from newsletter.shorten import cut_at_word
 
 # Share of the final score that trending may move; relevance keeps the rest.
@@ -30,23 +32,32 @@ def shorten(text: str, limit: int) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _topic(label: str) -> tuple[str, str, int, frozenset[str]]:
-    """The line's head, the topic name's plain form, its shortest form's length and its stems:
-    worked out once per topic, not per line (a digest's lines for one topic are written
-    together), and outside the caches of :func:`plain_form` and :func:`stem_set`: a million
-    typed names would push out the matched words they keep for every line."""
+def _topic(label: str) -> tuple[str, tuple[str, str], int, frozenset[str]]:
+    """The line's head, the topic's own name in plain form (its words run together, and the
+    initials of two or more: "rl" for "reinforcement learning", else ""), its shortest form's
+    length and its stems: worked out once per topic, not per line (a digest's lines for one
+    topic are written together), and outside the caches of :func:`plain_form` and
+    :func:`stem_set`: a million typed names would push out the matched words they keep for
+    every line."""
     head = label[:1].upper() + label[1:]
     words = stems(label)
-    return head, "".join(words), len(_shortest(head)), content_stems(words)
+    content = [word for word in re.split(r"[\W_]+", fold(label)) if is_content(word)]
+    initials = plain_form("".join(word[0] for word in content)) if len(content) > 1 else ""
+    return head, ("".join(words), initials), len(_shortest(head)), content_stems(words)
 
 
-def _other_than(own: str, words: tuple[str, ...]) -> tuple[str, ...]:
-    """``words`` without the topic's own name (``own``, plain): the line starts with it."""
-    # Separators go and stems shorten, so a word shorter than the plain name is not it.
-    n = len(own)
+def _other_than(name: tuple[str, str], words: tuple[str, ...]) -> tuple[str, ...]:
+    """``words`` without the topic's own name (``name``, plain, and its initials): the line
+    starts with it."""
+    own, initials = name
+    # Separators go and stems shorten, so a word shorter than a plain name is not it, and one
+    # much longer than the initials is not them ("RAGs" may be).
+    n, m = len(own), len(initials) + 2
     for word in words:
-        if len(word) >= n and plain_form(word) == own:
-            return tuple([w for w in words if plain_form(w) != own])
+        if (len(word) >= n and plain_form(word) == own) or (
+            initials and len(word) <= m and plain_form(word) == initials
+        ):
+            return tuple([w for w in words if plain_form(w) not in name])
     return words
 
 
@@ -60,7 +71,7 @@ def explain(label: str, judgement: Judgement, limit: int = MAX_WHY) -> str:
     models — title says "vision-language…""): its other words say more (the reader sees the
     title just above), or, when it is the only one, "in the title" says where in fewer words.
     """
-    head, own, shortest, named = _topic(label)
+    head, name, shortest, named = _topic(label)
     # The reason's first word may take all but the topic's shortest form ("Continual…"): a
     # whole word in quotes says more than a whole topic name the reader chose themselves.
     room = max(limit - shortest - 3, 20)
@@ -72,9 +83,9 @@ def explain(label: str, judgement: Judgement, limit: int = MAX_WHY) -> str:
         suffix = ", which you liked"
         title = shorten(judgement.liked, max(limit - len(suffix) - 8, 12))
         return f'Like "{title}"{suffix}'
-    elif titled := _other_than(own, judgement.in_title):
+    elif titled := _other_than(name, judgement.in_title):
         reason = _said("title says ", titled, head, named, room, limit)
-    elif matched := _other_than(own, judgement.matched):
+    elif matched := _other_than(name, judgement.matched):
         reason = _said("about ", matched, head, named, room, limit)
     elif judgement.in_title:
         reason = "in the title"

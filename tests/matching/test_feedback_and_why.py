@@ -127,6 +127,15 @@ def test_why_line_does_not_quote_the_topic_back() -> None:
     # Nor a later word that restates part of it (from ASR's long form, in a real digest).
     part = Judgement(0.9, ("speech recognition", "ASR", "automatic speech"))
     assert explain("speech recognition", part) == 'Speech recognition — about "ASR"'
+    # The name's initials are the name ("RL" under reinforcement learning said nothing more);
+    # one word of it is not: it tells which part matched.
+    assert explain("reinforcement learning", Judgement(0.9, ("RL",))) == (
+        "Reinforcement learning — named in the abstract"
+    )
+    assert explain("retrieval-augmented generation", Judgement(0.9, ("RAGs", "reranker"))) == (
+        'Retrieval-augmented generation — about "reranker"'
+    )
+    assert explain("medical AI", Judgement(0.9, ("AI",))) == 'Medical AI — about "AI"'
 
 
 def test_a_long_reason_stays_whole_and_the_topic_gives_way() -> None:
