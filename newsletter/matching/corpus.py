@@ -19,7 +19,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from newsletter.matching.acronyms import AcronymTable
 from newsletter.matching.papers import PaperLike
-from newsletter.matching.text import Tokenizer, fold, sentences, stem, with_bigrams
+from newsletter.matching.text import StandIn, Tokenizer, fold, sentences, with_bigrams
 
 # Weight of each part of a paper: title, first sentence, middle sentences, last sentence.
 FIELD_WEIGHTS = (2.0, 1.5, 1.0, 0.5)
@@ -121,7 +121,7 @@ class Corpus:
         found: dict[str, str] = {}
         standing_in: dict[str, str] = {}  # used where the paper never writes the term itself
         for pairs in chunks:
-            own = [stem(fold(word)) == term for term, word in pairs]
+            own = [not isinstance(word, StandIn) for _, word in pairs]
             for (term, word), written in zip(pairs, own, strict=True):
                 (found if written else standing_in).setdefault(term, word)
             for ((a, u), (b, v)), (x, y) in zip(pairwise(pairs), pairwise(own), strict=True):

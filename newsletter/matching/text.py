@@ -66,6 +66,15 @@ def with_bigrams(terms: list[str]) -> list[str]:
     return terms + [f"{a} {b}" for a, b in pairwise(terms)]
 
 
+class StandIn(str):
+    """A word as written that stands for a term it does not spell alone: the hyphenated word a
+    part comes from ("clinical-longformer" for "clinic"), or the acronym a long form was
+    expanded from ("AI" for "artifici"). A reason shows it only where the paper never writes
+    the term itself."""
+
+    __slots__ = ()
+
+
 class Tokenizer:
     """Words to stems, with hyphenation settled by the corpus itself.
 
@@ -104,7 +113,7 @@ class Tokenizer:
         for word in raw_words(text):
             long_form = expand(word) if expand else None
             if long_form is not None:
-                out.extend((term, word) for term, _ in self.pairs(long_form))
+                out.extend((term, StandIn(word)) for term, _ in self.pairs(long_form))
                 continue
             if "-" not in word and "'" not in word:
                 out.extend(_plain_pairs(word))
@@ -113,7 +122,7 @@ class Tokenizer:
             if found is None:
                 # Each part is shown as the whole word: "multi" alone would read as a fragment.
                 parts = self.split(word)
-                shown = parts[0] if len(parts) == 1 else fold(word)
+                shown = parts[0] if len(parts) == 1 else StandIn(fold(word))
                 found = tuple((stem(part), shown) for part in parts if is_content(part))
                 known[word] = found
             out.extend(found)
