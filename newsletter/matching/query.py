@@ -286,10 +286,21 @@ def _worded(
         # a fragment: only pairs as written are shown.
         if " " in word and fold(word) not in folded:
             continue
-        if not _repeats(key := plain_form(word), said):
+        key = plain_form(word)
+        if not _repeats(key, said):
             out.append(word)
             said.append(key)
+        elif (k := _held_by(key, out)) is not None:
+            # The phrase holding a word already shown says more: "scaling law", not "law".
+            said[said.index(plain_form(out[k]))] = key
+            out[k] = word
     return out
+
+
+def _held_by(key: str, shown: list[str]) -> int | None:
+    """Which of ``shown`` is a part of the phrase ``key`` (plain), the only one it repeats."""
+    parts = [k for k, word in enumerate(shown) if (part := plain_form(word)) in key and part != key]
+    return parts[0] if len(parts) == 1 else None
 
 
 def _heaviest(pair: tuple[float, int]) -> float:

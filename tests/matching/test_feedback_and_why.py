@@ -222,6 +222,16 @@ def test_a_reason_reads_as_the_paper_writes_it() -> None:
     assert [w["recognit"] for w in by_paper] == ["recognition", "ASR"]
 
 
+def test_a_reason_is_the_phrase_not_the_word_it_holds() -> None:
+    """Once "law" was shown, "scaling law" counted as a repeat of it: 'Scaling laws and training
+    dynamics — about "law"' for "CMR Scaling Law". The phrase takes the word's place."""
+    papers = load_papers(SHARED / "data/papers.json", now=NOW)
+    topic = TopicSpec.build("scaling laws and training dynamics", ["pretraining checkpoints"])
+    lines = {i.paper.title[:15]: i.why for i in Matcher(papers, now=NOW).relevant(topic)}
+    assert lines["CMR Scaling Law"].split(" — ")[1].startswith('about "scaling law"')
+    assert not [line for line in lines.values() if '"law"' in line], lines
+
+
 def test_another_version_of_a_paper_turned_down_stays_out_however_well_it_matches() -> None:
     matcher = Matcher(CRAFTED, now=NOW)
     assert "speech" in selected(matcher, SPEECH_TOPIC)
