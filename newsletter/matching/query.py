@@ -290,17 +290,21 @@ def _worded(
         if not _repeats(key, said):
             out.append(word)
             said.append(key)
-        elif (k := _held_by(key, out)) is not None:
+        elif (k := _held_by(key, out, said)) is not None:
             # The phrase holding a word already shown says more: "scaling law", not "law".
             said[said.index(plain_form(out[k]))] = key
             out[k] = word
     return out
 
 
-def _held_by(key: str, shown: list[str]) -> int | None:
-    """Which of ``shown`` is a part of the phrase ``key`` (plain), the only one it repeats."""
+def _held_by(key: str, shown: list[str], said: list[str]) -> int | None:
+    """Which of ``shown`` is a part of the phrase ``key`` (plain), when it is the only thing
+    said that the phrase repeats."""
     parts = [k for k, word in enumerate(shown) if (part := plain_form(word)) in key and part != key]
-    return parts[0] if len(parts) == 1 else None
+    if len(parts) != 1:
+        return None
+    part = plain_form(shown[parts[0]])
+    return None if _repeats(key, [other for other in said if other != part]) else parts[0]
 
 
 def _heaviest(pair: tuple[float, int]) -> float:

@@ -230,6 +230,11 @@ def test_a_reason_is_the_phrase_not_the_word_it_holds() -> None:
     lines = {i.paper.title[:15]: i.why for i in Matcher(papers, now=NOW).relevant(topic)}
     assert lines["CMR Scaling Law"].split(" — ")[1].startswith('about "scaling law"')
     assert not [line for line in lines.values() if '"law"' in line], lines
+    # Not when the phrase also holds something the line says anyway ("interpretability", the
+    # topic's own name): 'about "mechanistic interpretability"' under Interpretability.
+    spec = next(entry.spec for entry in CATALOG if entry.label == "interpretability")
+    whys = [item.why for item in Matcher(papers, now=NOW).relevant(spec)]
+    assert whys and not [why for why in whys if "interpretability" in why.split(" — ")[1]], whys
 
 
 def test_another_version_of_a_paper_turned_down_stays_out_however_well_it_matches() -> None:
