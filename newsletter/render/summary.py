@@ -98,12 +98,13 @@ _BOILERPLATE = re.compile(
     re.IGNORECASE,
 )
 # "However, we ...", "To address this gap, we ...", "In this paper, we ...", "To overcome this,
-# motivated by X, we ...": the lead-in says nothing on its own line, and dropping it makes the
-# line shorter.
+# motivated by X, we ...", "As an alternative, we ...", "Considering the scarce data for X,
+# we ...": the lead-in says nothing on its own line, and dropping it makes the line shorter.
 _LEAD_IN = re.compile(
     r"^(?:however|to|in|towards?|here|therefore|thus|hence|motivated|inspired|building|based|"
     r"finally|lastly|first|second|third|specifically|instead|accordingly|consequently|with|against|"
-    r"overall|additionally|moreover|furthermore|then|indeed|now|today|recently)\b"
+    r"overall|additionally|moreover|furthermore|then|indeed|now|today|recently|considering|given|"
+    r"following|unlike|despite|while|since|because|as)\b"
     r"[^,.;:]{0,80},\s+(?:[^,.;:]{0,80},\s+)?(?=(?:we|this|our)\b)",
     re.IGNORECASE,
 )

@@ -178,6 +178,15 @@ def test_summary_finds_the_papers_own_work_whatever_its_verb() -> None:
         "Models are often fine-tuned. In this work, we revisit the second step of this "
         "procedure. We show that averaging the weights of fine-tuned models improves accuracy."
     ).startswith("We show that averaging")
+    # From ELECTRA and the Urdu summarization paper: the lead-in goes.
+    assert contribution_sentence(
+        "Masked language modeling is costly. As an alternative, we propose a more "
+        "sample-efficient pre-training task called replaced token detection."
+    ) == "We propose a more sample-efficient pre-training task called replaced token detection."
+    assert contribution_sentence(
+        "Considering the limited resources for low-resource languages, we propose a method "
+        "for low-resource summarization."
+    ) == "We propose a method for low-resource summarization."
     assert contribution_sentence(
         "Web pages are hard to read for models. Therefore, this research investigates how "
         "retrieval helps extraction from HTML."
