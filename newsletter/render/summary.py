@@ -105,7 +105,7 @@ _LEAD_IN = re.compile(
     r"finally|lastly|first|second|third|specifically|instead|accordingly|consequently|with|against|"
     r"overall|additionally|moreover|furthermore|then|indeed|now|today|recently|considering|given|"
     r"following|unlike|despite|while|since|because|as)\b"
-    r"[^,.;:]{0,80},\s+(?:[^,.;:]{0,80},\s+)?(?=(?:we|this|our)\b)",
+    r"[^,.;:]{0,80},\s+(?:[^,.;:]{0,80},\s+)?(?=(?:(?:first|then|also)\s+)?(?:we|this|our)\b)",
     re.IGNORECASE,
 )
 # A list item's label: "(i) We collect ...", "2) We train ...", "(c) We ...".

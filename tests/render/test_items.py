@@ -188,6 +188,10 @@ def test_summary_finds_the_papers_own_work_whatever_its_verb() -> None:
         "for low-resource summarization."
     ) == "We propose a method for low-resource summarization."
     assert contribution_sentence(
+        "Review comments are hard to generate. In this work, first we fine-tune open-source "
+        "models on consumer-grade hardware."
+    ) == "First we fine-tune open-source models on consumer-grade hardware."
+    assert contribution_sentence(
         "Web pages are hard to read for models. Therefore, this research investigates how "
         "retrieval helps extraction from HTML."
     ) == "This research investigates how retrieval helps extraction from HTML."
