@@ -272,7 +272,8 @@ def _worded(
     room: int,
 ) -> list[str]:
     """Up to ``room`` of the heaviest query terms paper ``row`` holds, among the columns
-    ``allowed``, in the paper's own wording, none repeating what ``said`` holds (they join it)."""
+    ``allowed``, in the paper's own wording, none repeating what ``said`` holds (they join it),
+    a phrase in place of the one word of it already taken (:func:`_held_by`)."""
     wording = corpus.wordings[row]
     out: list[str] = []
     for weight, column in weighed[: 4 * MAX_REASONS]:

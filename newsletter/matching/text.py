@@ -120,7 +120,7 @@ class Tokenizer:
                 continue
             found = known.get(word)
             if found is None:
-                # Each part is shown as the whole word: "multi" alone would read as a fragment.
+                # Each part stands in as the whole word: "multi" alone would read as a fragment.
                 parts = self.split(word)
                 shown = parts[0] if len(parts) == 1 else StandIn(fold(word))
                 found = tuple((stem(part), shown) for part in parts if is_content(part))
