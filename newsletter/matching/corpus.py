@@ -47,6 +47,12 @@ def unit_rows(matrix: sp.spmatrix) -> sp.csr_matrix:
     return out
 
 
+def _idf(df: np.ndarray | float, n_docs: int) -> np.ndarray:
+    """Smoothed inverse document frequency (sklearn's ``smooth_idf``) of terms in ``df`` of
+    ``n_docs`` papers: one formula for the weights and for the shares that set thresholds."""
+    return np.asarray(np.log((1.0 + n_docs) / (1.0 + np.asarray(df))) + 1.0)
+
+
 def _identity(terms: list[str]) -> list[str]:
     return terms
 
@@ -92,11 +98,11 @@ class Corpus:
         n_docs = len(pool)
         seen = (sum(counts[1:], counts[0]) > 0).astype(np.float64)
         df = np.asarray(seen.sum(axis=0)).ravel()
-        self.idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
+        self.idf = _idf(df, n_docs)
         # Terms in more than one paper in ten say little about what a paper is about.
-        self.distinctive_idf = float(np.log((1.0 + n_docs) / (1.0 + 0.1 * n_docs)) + 1.0)
+        self.distinctive_idf = float(_idf(0.1 * n_docs, n_docs))
         # Terms in half the papers or more ("model", "use") say nothing about any one of them.
-        self.telling_idf = float(np.log((1.0 + n_docs) / (1.0 + 0.5 * n_docs)) + 1.0)
+        self.telling_idf = float(_idf(0.5 * n_docs, n_docs))
         weighted = FIELD_WEIGHTS[0] * counts[0]
         for weight, part in zip(FIELD_WEIGHTS[1:], counts[1:], strict=True):
             weighted = weighted + weight * part
