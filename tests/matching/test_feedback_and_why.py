@@ -26,6 +26,21 @@ SHARED = next(
     ROOT.parent / "shared",
 )
 SPEECH_TOPIC = TopicSpec.build("speech recognition", ["audio"])
+needs_shared = pytest.mark.skipif(
+    not (SHARED / "data/papers.json").exists(), reason="needs ../shared/data"
+)
+
+
+def sample_days() -> list[list[PaperRecord]]:
+    """The shared sample's five daily listings (``seed`` order), each paper once a day."""
+    papers = load_papers(SHARED / "data/papers.json", now=NOW)
+    by_title = {normalized_title(p.title): p for p in papers}
+    days: dict[str, list[PaperRecord]] = {}
+    for raw in json.loads((SHARED / "data/papers.json").read_text(encoding="utf-8")):
+        paper = by_title[normalized_title(raw["title"])]
+        if paper not in (day := days.setdefault(str(raw["seed"]), [])):
+            day.append(paper)
+    return [days[seed] for seed in sorted(days)]
 
 
 def selected(matcher: Matcher, topic: TopicSpec) -> list[str]:
@@ -77,15 +92,10 @@ def test_a_faded_verdict_moves_less_than_a_fresh_one() -> None:
     assert score["fresh"] > score["faded"]
 
 
-@pytest.mark.skipif(not (SHARED / "data/papers.json").exists(), reason="needs ../shared/data")
+@needs_shared
 def test_a_short_typed_topic_finds_its_papers_in_a_thirty_paper_day() -> None:
-    raw = json.loads((SHARED / "data/papers.json").read_text(encoding="utf-8"))
     labels = json.loads((SHARED / "eval/dev_topics.json").read_text(encoding="utf-8"))["labels"]
-    seed = sorted({r["seed"] for r in raw})[2]
-    every = {
-        normalized_title(p.title): p for p in load_papers(SHARED / "data/papers.json", now=NOW)
-    }
-    day = [every[normalized_title(r["title"])] for r in raw if r["seed"] == seed]
+    day = sample_days()[2]
     assert len(day) == 30
     relevant = {normalized_title(t) for t in labels["speech-audio"]}
     topic = TopicSpec.build("speech recognition", ["ASR"])  # two words and a keyword
@@ -165,6 +175,7 @@ def test_matched_words_are_never_repeated(matcher: Matcher) -> None:
         assert len(item.why) <= MAX_WHY
 
 
+@needs_shared
 def test_an_acronym_shown_is_not_followed_by_its_own_spelled_out_words() -> None:
     """Papers spell ASR out ("automatic speech recognition (ASR)"): once "ASR" is shown,
     "automatic" is the same reason again (two lines said 'about "ASR", "automatic"')."""
@@ -176,19 +187,13 @@ def test_an_acronym_shown_is_not_followed_by_its_own_spelled_out_words() -> None
     assert not [line for line in with_asr if '"automatic' in line], with_asr
 
 
+@needs_shared
 def test_every_pick_of_a_day_says_why_even_one_that_came_through_the_widened_query() -> None:
     """A paper that shares no distinctive word with its topic came in through the words of the
     topic's best-fitting papers; its line still names the heaviest word it shares ("PROP: ...
     Ad-hoc Retrieval" under retrieval-augmented generation had a line with no reason)."""
-    papers = load_papers(SHARED / "data/papers.json", now=NOW)
-    by_title = {normalized_title(p.title): p for p in papers}
-    days: dict[str, list[PaperRecord]] = {}
-    for raw in json.loads((SHARED / "data/papers.json").read_text(encoding="utf-8")):
-        paper = by_title[normalized_title(raw["title"])]
-        if paper not in (day := days.setdefault(str(raw["seed"]), [])):
-            day.append(paper)
     widened = []
-    for day in days.values():
+    for day in sample_days():
         matcher = Matcher(day, now=NOW)
         for topic in (entry.spec for entry in CATALOG):
             for item in matcher.relevant(topic):
@@ -198,6 +203,7 @@ def test_every_pick_of_a_day_says_why_even_one_that_came_through_the_widened_que
     assert 'Retrieval-augmented generation — about "retrieval"' in widened
 
 
+@needs_shared
 def test_a_reason_reads_as_the_paper_writes_it() -> None:
     """"Qwen-Audio" holds the term "audio"; a line 'about "qwen-audio"' named the paper, not
     why it fits. A part the paper never writes alone ("multi" of "multi-head") stays whole, and
@@ -222,6 +228,7 @@ def test_a_reason_reads_as_the_paper_writes_it() -> None:
     assert [w["recognit"] for w in by_paper] == ["recognition", "ASR"]
 
 
+@needs_shared
 def test_a_reason_is_the_phrase_not_the_word_it_holds() -> None:
     """Once "law" was shown, "scaling law" counted as a repeat of it: 'Scaling laws and training
     dynamics — about "law"' for "CMR Scaling Law". The phrase takes the word's place."""
