@@ -15,17 +15,22 @@ means over topics:
   mean over days with a relevant paper of precision of the day's top min(5, relevant).
 * each **with** the topic's curated ``description`` and **without** it (label + keywords only).
 
-Then leave-one-topic-out (LOTO): every fitted constant is refitted on 14 topics (maximising mean
-F1 over the four views) and the held-out topic is scored with it. And the simulated reader: per
-topic, day by day in ``seed`` order, the first 10 papers picked are judged by the labels and fed
-back as liked / disliked examples; days 2-5 are scored with and without that feedback. Last, the
-relevance goals (from the issue that set them) beside the figures measured, met or not.
+Under the macro means, their standard error over topics: how far each could move on another
+draw of topics judged the same way, which is what the held-back topics are.
+
+Then leave-one-topic-out (LOTO): every fitted constant is refitted on 14 topics (maximising mean F1
+over the four views) and the held-out topic is scored with it. And the simulated reader: per topic,
+day by day in ``seed`` order, the first 10 papers picked are judged by the labels and fed back as
+liked / disliked examples; days 2-5 are scored with and without that feedback (the gain with the
+standard error of its per-topic differences). Last, the relevance goals (from the issue that set
+them) beside the figures measured, met or not.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -71,6 +76,22 @@ class Scores:
     def mean(rows: Sequence[Scores]) -> Scores:
         n = max(len(rows), 1)
         return Scores(*(sum(getattr(r, f) for r in rows) / n for f in Scores.__dataclass_fields__))
+
+    @staticmethod
+    def standard_error(rows: Sequence[Scores]) -> Scores:
+        """How far the macro mean would move with another draw of topics judged the same way
+        (the held-back ones): the precision of each figure as a forecast for new topics."""
+        fields = Scores.__dataclass_fields__
+        return Scores(*(_standard_error([getattr(r, f) for r in rows]) for f in fields))
+
+
+def _standard_error(values: Sequence[float]) -> float:
+    """Standard error of the mean of ``values`` (per-topic figures, or per-topic differences)."""
+    n = len(values)
+    if n < 2:
+        return 0.0
+    mean = sum(values) / n
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n)
 
 
 def prf(selected: int, hits: int, relevant: int) -> tuple[float, float, float]:
@@ -213,7 +234,9 @@ def table(setup: Setup, views: dict[str, list[Scores]]) -> dict[str, Scores]:
     print(f"{'':28} | {head}")
     print(f"{'topic':28} | " + " | ".join(f"{'P':>5} {'R':>5} {'F1':>5} {'P@k':>5}" for _ in VIEWS))
     rows = [(tid, [views[v][i] for v in VIEWS]) for i, (tid, _) in enumerate(setup.topics)]
-    rows.append(("macro mean", [Scores.mean(views[v]) for v in VIEWS]))
+    macro = [Scores.mean(views[v]) for v in VIEWS]
+    rows.append(("macro mean", macro))
+    rows.append(("± standard error over topics", [Scores.standard_error(views[v]) for v in VIEWS]))
     for name, cells in rows:
         text = " | ".join(
             f"{s.precision:5.3f} {s.recall:5.3f} {s.f1:5.3f} {s.p_at:5.3f}" for s in cells
@@ -221,7 +244,7 @@ def table(setup: Setup, views: dict[str, list[Scores]]) -> dict[str, Scores]:
         if name == "macro mean":
             print("-" * (31 + 26 * len(VIEWS)))
         print(f"{name[:28]:28} | {text}")
-    return dict(zip(VIEWS, rows[-1][1], strict=True))
+    return dict(zip(VIEWS, macro, strict=True))
 
 
 def loto(runner: Runner, setup: Setup) -> dict[str, float]:
@@ -263,22 +286,23 @@ def reader(runner: Runner, setup: Setup, *, loto: bool) -> dict[str, float]:
     for with_description, (without, fed) in runs.items():
         a, b = Scores.mean(without), Scores.mean(fed)
         name = "with description" if with_description else "label + keywords"
+        paired = _standard_error([y.f1 - x.f1 for x, y in zip(without, fed, strict=True)])
         print(
             f"  {name:17}: no feedback {a.f1:.3f} / {a.p_at:.3f}   "
-            f"with feedback {b.f1:.3f} / {b.p_at:.3f}   gain {b.f1 - a.f1:+.3f}"
+            f"with feedback {b.f1:.3f} / {b.p_at:.3f}   gain {b.f1 - a.f1:+.3f} ± {paired:.3f}"
         )
         gains["desc" if with_description else "plain"] = b.f1 - a.f1
     if not loto:
         return gains
     grid = feedback_grid()
-    fed = [
+    weighted = [
         {wd: runner.reader(wd, partial(Matcher.recalibrated, calibration=c))[1] for wd in runs}
         for c in grid
     ]
     n = len(setup.topics)
 
     def objective(k: int, topics: list[int]) -> float:
-        return sum(fed[k][wd][i].f1 for wd in runs for i in topics) / (2 * len(topics))
+        return sum(weighted[k][wd][i].f1 for wd in runs for i in topics) / (2 * len(topics))
 
     fitted = max(range(len(grid)), key=lambda k: objective(k, list(range(n))))
     chosen = [
@@ -288,10 +312,10 @@ def reader(runner: Runner, setup: Setup, *, loto: bool) -> dict[str, float]:
     print(f"  LOTO over {len(grid)} verdict weightings; fitted on all: {grid[fitted].describe()}")
     for wd in runs:
         base = Scores.mean(runs[wd][0]).f1
-        held = sum(fed[chosen[i]][wd][i].f1 for i in range(n)) / n
+        held = sum(weighted[chosen[i]][wd][i].f1 for i in range(n)) / n
         name = "with description" if wd else "label + keywords"
         print(
-            f"  {name:17}: fitted gain {Scores.mean(fed[fitted][wd]).f1 - base:+.3f}   "
+            f"  {name:17}: fitted gain {Scores.mean(weighted[fitted][wd]).f1 - base:+.3f}   "
             f"LOTO gain {held - base:+.3f}"
         )
     return gains
