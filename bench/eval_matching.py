@@ -1,7 +1,7 @@
 """How well the matcher picks papers for judged topics, the way a reader meets them.
 
 Run from the repository root: ``python bench/eval_matching.py [--topics T] [--papers P]
-[--no-loto] [--semantic]``
+[--no-loto] [--semantic] [--save F] [--against F]``
 (``make eval``). It goes through :func:`newsletter.matching.per_topic.select_per_topic`, the very
 code ``newsletter match`` runs, with the matcher digests use. Four views, per topic and as macro
 means over topics:
@@ -34,7 +34,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -278,10 +278,16 @@ def loto(runner: Runner, setup: Setup) -> dict[str, float]:
     return {v: a.f1 - b.f1 for v, a, b in zip(VIEWS, fitted, out, strict=True)}
 
 
-def reader(runner: Runner, setup: Setup, *, loto: bool) -> dict[str, float]:
-    """The simulated reader with the shipped verdict weights, then refitted per held-out topic."""
+def reader(
+    runner: Runner, setup: Setup, *, loto: bool
+) -> tuple[dict[str, float], dict[str, list[Scores]]]:
+    """The simulated reader with the shipped verdict weights, then refitted per held-out topic.
+
+    Returns the gains, and per topic days 2-5 with feedback (for ``--save`` / ``--against``).
+    """
     print("\nSimulated reader (days 2-5, F1 / P@k macro over topics):")
     runs = {wd: runner.reader(wd) for wd in (True, False)}
+    fed_views = {f"reader/{'desc' if wd else 'plain'}": runs[wd][1] for wd in runs}
     gains: dict[str, float] = {}
     for with_description, (without, fed) in runs.items():
         a, b = Scores.mean(without), Scores.mean(fed)
@@ -293,7 +299,7 @@ def reader(runner: Runner, setup: Setup, *, loto: bool) -> dict[str, float]:
         )
         gains["desc" if with_description else "plain"] = b.f1 - a.f1
     if not loto:
-        return gains
+        return gains, fed_views
     grid = feedback_grid()
     weighted = [
         {wd: runner.reader(wd, partial(Matcher.recalibrated, calibration=c))[1] for wd in runs}
@@ -318,7 +324,36 @@ def reader(runner: Runner, setup: Setup, *, loto: bool) -> dict[str, float]:
             f"  {name:17}: fitted gain {Scores.mean(weighted[fitted][wd]).f1 - base:+.3f}   "
             f"LOTO gain {held - base:+.3f}"
         )
-    return gains
+    return gains, fed_views
+
+
+def save(path: Path, setup: Setup, views: dict[str, list[Scores]]) -> None:
+    """Per-topic figures of this run, for a later run's ``--against``."""
+    out = {
+        view: {tid: asdict(s) for (tid, _), s in zip(setup.topics, scores, strict=True)}
+        for view, scores in views.items()
+    }
+    path.write_text(json.dumps(out, indent=1), encoding="utf-8")
+
+
+def against(path: Path, setup: Setup, views: dict[str, list[Scores]]) -> None:
+    """This run minus a saved one, topic by topic: a change is worth its mean difference only
+    when that stands clear of the difference's standard error (two or more of them)."""
+    before = json.loads(path.read_text(encoding="utf-8"))
+    print(f"\nAgainst {path} (paired over the topics both runs judged; F1, then P@k):")
+    for view, scores in views.items():
+        old = before.get(view, {})
+        ids = [tid for tid, _ in setup.topics]
+        pairs = [(old[tid], s) for tid, s in zip(ids, scores, strict=True) if tid in old]
+        if not pairs:
+            continue
+        line = []
+        for field in ("f1", "p_at"):
+            diffs = [getattr(new, field) - was[field] for was, new in pairs]
+            up, down = sum(d > 0 for d in diffs), sum(d < 0 for d in diffs)
+            mean = sum(diffs) / len(diffs)
+            line.append(f"{mean:+.3f} ± {_standard_error(diffs):.3f} ({up} up, {down} down)")
+        print(f"  {view:12} F1 {line[0]}   P@k {line[1]}")
 
 
 def goals(macro: dict[str, Scores], gap: dict[str, float], gains: dict[str, float]) -> None:
@@ -350,6 +385,10 @@ def main() -> None:
         "--semantic", action="store_true",
         help="blend in the semantic extra's embeddings (about 20 s a pool to embed)",
     )
+    parser.add_argument("--save", type=Path, help="write this run's per-topic figures (JSON)")
+    parser.add_argument(
+        "--against", type=Path, help="print this run minus one saved with --save, topic by topic"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     setup = load(args.papers, args.topics)
@@ -359,10 +398,15 @@ def main() -> None:
         f"({len(setup.days)} days of {', '.join(str(len(d)) for d in setup.days)}); "
         "desc = with description, plain = label + keywords; P@k = precision of top min(5, rel)"
     )
-    macro = table(setup, runner.views())
+    views = runner.views()
+    macro = table(setup, views)
     gap = {} if args.no_loto else loto(runner, setup)
-    gains = reader(runner, setup, loto=not args.no_loto)
+    gains, fed = reader(runner, setup, loto=not args.no_loto)
     goals(macro, gap, gains)
+    if args.save:
+        save(args.save, setup, {**views, **fed})
+    if args.against:
+        against(args.against, setup, {**views, **fed})
     print(f"({time.perf_counter() - started:.1f} s)")
 
 
