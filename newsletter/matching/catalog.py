@@ -1,8 +1,10 @@
 """Ready-made topics offered as checkboxes on the subscribe form.
 
-This is form content only: the matcher never looks a topic up here. A subscriber who ticks
-"Model compression" gets exactly the label, keywords and description below as their topic, just
-as if they had typed them, so these entries obey the same rules as any typed topic.
+The matcher never looks a subscriber's topic up here. A subscriber who ticks "Model
+compression" gets exactly the label, keywords and description below as their topic, just as if
+they had typed them, so these entries obey the same rules as any typed topic. The matcher reads
+the whole list only as a sample of the field's topics, to tell a paper about one thing from a
+paper that resembles them all (:mod:`newsletter.matching.generic`).
 """
 
 from __future__ import annotations
