@@ -3,8 +3,8 @@
 Run from the repository root: ``python bench/eval_bounds.py`` (a few seconds). On all papers as
 one pool, per view (with and without the description), macro over topics:
 
-* **cut 1.5**: F1 at the shipped cut, read off the same z-scores (without the title and author
-  overrides, so slightly below ``make eval``);
+* **shipped cut**: F1 at the shipped cut (``Z_CUT``), read off the same z-scores (without the
+  title and author overrides, so slightly below ``make eval``);
 * **best cut**: the single cut best for all topics together, in hindsight;
 * **per-topic cut**: each topic's best cut in hindsight: what any calibration of these scores
   could reach; ``make eval``'s goals above it need a better ranking, not a better cut;
@@ -58,7 +58,7 @@ def main() -> None:
     truth = np.array([[t in setup.truth[tid] for tid, _ in setup.topics] for t in titles])
     model = matcher.model.recalibrated(Calibration(cut=0.0))  # relevance = logistic(z)
     scores: dict[str, np.ndarray] = {}
-    print(f"{'view':6} {'cut 1.5':>8} {'best cut':>9} {'per-topic cut':>14} {'AP':>6}")
+    print(f"{'view':6} {'shipped cut':>11} {'best cut':>9} {'per-topic cut':>14} {'AP':>6}")
     for name, variant in (("desc", lambda s: s), ("plain", plain)):
         relevance = model.judge_many([variant(s) for _, s in setup.topics]).relevance
         z = np.log(np.clip(relevance, 1e-12, 1) / np.clip(1 - relevance, 1e-12, 1))
@@ -69,7 +69,7 @@ def main() -> None:
                           for j in topics])
         ap = np.mean([average_precision_score(truth[:, j], z[:, j]) for j in topics])
         shipped = np.mean([f1(z[:, j] >= Z_CUT, truth[:, j]) for j in topics])
-        print(f"{name:6} {shipped:8.3f} {best:9.3f} {oracle:14.3f} {ap:6.3f}")
+        print(f"{name:6} {shipped:11.3f} {best:9.3f} {oracle:14.3f} {ap:6.3f}")
         scores[name] = z
     oracle_reader(runner, setup)
     day_of = {normalized_title(p.title): d for d, day in enumerate(setup.days) for p in day}
@@ -79,10 +79,10 @@ def main() -> None:
         "\nLearned per topic from every other day's labels (days 2-5; without the title and "
         "author overrides):"
     )
-    print(f"{'view':6} {'F1 cut 1.5':>11} {'F1 own cut':>11} {'AP':>6} {'AP + regression':>16}")
+    print(f"{'view':6} {'F1 shipped cut':>14} {'F1 own cut':>11} {'AP':>6} {'AP + regression':>16}")
     for name, z in scores.items():
         shipped_f1, own_f1, ap_alone, ap_mixed = learned(z, truth, days, features)
-        print(f"{name:6} {shipped_f1:11.3f} {own_f1:11.3f} {ap_alone:6.3f} {ap_mixed:16.3f}")
+        print(f"{name:6} {shipped_f1:14.3f} {own_f1:11.3f} {ap_alone:6.3f} {ap_mixed:16.3f}")
 
 
 def learned(
