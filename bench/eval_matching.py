@@ -341,9 +341,9 @@ def against(path: Path, setup: Setup, views: dict[str, list[Scores]]) -> None:
     when that stands clear of the difference's standard error (two or more of them)."""
     before = json.loads(path.read_text(encoding="utf-8"))
     print(f"\nAgainst {path} (paired over the topics both runs judged; F1, then P@k):")
+    ids = [tid for tid, _ in setup.topics]
     for view, scores in views.items():
         old = before.get(view, {})
-        ids = [tid for tid, _ in setup.topics]
         pairs = [(old[tid], s) for tid, s in zip(ids, scores, strict=True) if tid in old]
         if not pairs:
             continue

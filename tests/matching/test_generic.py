@@ -41,7 +41,7 @@ def test_surveys_that_touch_every_topic_are_not_picked_for_a_typed_topic() -> No
     assert all(any(p.startswith(normalized_title(a)) for p in picked) for a in attacks)
 
 
-def test_broad_papers_resemble_the_field_more_than_focused_ones() -> None:
+def test_broad_papers_resemble_the_field_more_than_the_typical_paper() -> None:
     model = RelevanceModel(reference_papers())
     likeness = generic_likeness(model.corpus, model.matrix)
     rows = {normalized_title(p.title): k for k, p in enumerate(model.papers)}
