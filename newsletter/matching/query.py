@@ -7,7 +7,6 @@ topic ("ICL", "ASR") take the meaning the corpus defines that best fits the topi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,7 +17,7 @@ import scipy.sparse as sp
 
 from newsletter.matching.acronyms import looks_like_acronym
 from newsletter.matching.corpus import Corpus, unit_rows
-from newsletter.matching.text import fold, raw_words, stem, with_bigrams
+from newsletter.matching.text import fold, raw_words, stem, with_bigrams, words
 from newsletter.preferences import TopicSpec
 
 # Weight of the description against label and keywords (both sides normalised first).
@@ -221,7 +220,7 @@ def content_stems(words: list[str]) -> frozenset[str]:
 def stems(text: str) -> list[str]:
     """The stems of ``text``'s words, in order. Uncached, for text seen once (a typed topic's
     name): :func:`plain_form` and :func:`stem_set` cache the words seen on every line."""
-    return [stem(part) for part in re.split(r"[\W_]+", fold(text)) if part]
+    return [stem(part) for part in words(text)]
 
 
 def explain_terms(

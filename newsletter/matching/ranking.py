@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from newsletter.matching.query import content_stems, plain_form, stem_set, stems
 from newsletter.matching.relevance import Judgement
-from newsletter.matching.text import fold, is_content
+from newsletter.matching.text import is_content
+from newsletter.matching.text import words as folded_words
 from newsletter.shorten import cut_at_word
 
 # Share of the final score that trending may move; relevance keeps the rest.
@@ -41,7 +41,7 @@ def _topic(label: str) -> tuple[str, tuple[str, str], int, frozenset[str]]:
     every line."""
     head = label[:1].upper() + label[1:]
     words = stems(label)
-    content = [word for word in re.split(r"[\W_]+", fold(label)) if is_content(word)]
+    content = [word for word in folded_words(label) if is_content(word)]
     initials = plain_form("".join(word[0] for word in content)) if len(content) > 1 else ""
     return head, ("".join(words), initials), len(_shortest(head)), content_stems(words)
 

@@ -17,6 +17,7 @@ import snowballstemmer  # type: ignore[import-untyped]
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 _RAW_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+_NON_WORD = re.compile(r"[\W_]+")
 # A sentence ends at . ! or ? followed by space and a capital, digit or bracket.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9])")
 # snowballstemmer runs on PyStemmer's C code when that is installed (it is a dependency).
@@ -37,8 +38,11 @@ def raw_words(text: str) -> list[str]:
 
 
 def words(text: str) -> list[str]:
-    """Folded words with hyphens split: for exact look-ups such as author names."""
-    return [part for word in raw_words(fold(text)) for part in re.split(r"[-']", word) if part]
+    """Folded words with hyphens split: for exact look-ups such as author names, and for stems.
+
+    The parts of :func:`raw_words` split at hyphens and apostrophes are exactly the runs between
+    non-word characters, which one split finds faster (stems of words are on a hot path)."""
+    return [part for part in _NON_WORD.split(fold(text)) if part]
 
 
 def sentences(text: str) -> list[str]:

@@ -208,4 +208,5 @@ def one_line_summary(ai_summary: str | None, abstract: str) -> str:
     """
     given = " ".join((ai_summary or "").split())
     line = given or contribution_sentence(abstract)
-    return tex_to_unicode(line)  # unchanged, and pylatexenc not loaded, when it holds no TeX
+    # Without TeX only its dashes change ("--" -> "–"), and pylatexenc is not loaded.
+    return tex_to_unicode(line)
