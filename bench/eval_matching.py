@@ -15,6 +15,10 @@ means over topics:
   mean over days with a relevant paper of precision of the day's top min(5, relevant).
 * each **with** the topic's curated ``description`` and **without** it (label + keywords only).
 
+Then the same two pools for **short** typed topics: the label and only its first keyword, "two
+words and a keyword" as the issue that set the goals says people type, with the simulated reader
+below; nothing is fitted on them, so they say how the matcher meets the briefest topics.
+
 Under the macro means, their standard error over topics: how far each could move on another
 draw of topics judged the same way, which is what the held-back topics are.
 
@@ -158,9 +162,24 @@ def load(papers_path: Path, topics_path: Path) -> Setup:
     return Setup(topics, truth, everything, [seeds[k] for k in sorted(seeds)])
 
 
+def same(spec: TopicSpec) -> TopicSpec:
+    """The topic as judged: label, keywords and curated description."""
+    return spec
+
+
 def plain(spec: TopicSpec) -> TopicSpec:
     """The topic as a person types it: label and keywords, no curated description."""
     return replace(spec, description="")
+
+
+def short(spec: TopicSpec) -> TopicSpec:
+    """The topic as a person types it briefly: the label and its first keyword only."""
+    return replace(spec, description="", keywords=spec.keywords[:1])
+
+
+Variant = Callable[[TopicSpec], TopicSpec]
+# The views fitted on and scored against the goals: with description, and label + keywords.
+FITTED: tuple[tuple[str, Variant], ...] = (("desc", same), ("plain", plain))
 
 
 class Runner:
@@ -176,10 +195,14 @@ class Runner:
         chosen = select_per_topic(matcher, topics)
         return {tid: [titles[item.paper_id] for item in items] for tid, items in chosen.items()}
 
-    def views(self, adjust: Callable[[Matcher], Matcher] = lambda m: m) -> dict[str, list[Scores]]:
-        """Per-topic scores in the four views."""
+    def views(
+        self,
+        adjust: Callable[[Matcher], Matcher] = lambda m: m,
+        variants: Sequence[tuple[str, Variant]] = FITTED,
+    ) -> dict[str, list[Scores]]:
+        """Per-topic scores on all papers and per day, for each way of writing the topics."""
         out: dict[str, list[Scores]] = {}
-        for name, variant in (("desc", lambda s: s), ("plain", plain)):
+        for name, variant in variants:
             topics = [(tid, variant(spec)) for tid, spec in self.setup.topics]
             matchers = [adjust(m) for m in self.matchers]
             results = [
@@ -193,12 +216,12 @@ class Runner:
         return out
 
     def reader(
-        self, with_description: bool, adjust: Callable[[Matcher], Matcher] = lambda m: m
+        self, variant: Variant, adjust: Callable[[Matcher], Matcher] = lambda m: m
     ) -> tuple[list[Scores], list[Scores]]:
         """Days 2-5 per topic without and with the simulated reader's feedback."""
         setup = self.setup
         day_matchers = [adjust(m) for m in self.matchers[1:]]
-        base = [(tid, spec if with_description else plain(spec)) for tid, spec in setup.topics]
+        base = [(tid, variant(spec)) for tid, spec in setup.topics]
         liked: dict[str, list[Example]] = {tid: [] for tid, _ in base}
         disliked: dict[str, list[Example]] = {tid: [] for tid, _ in base}
         plain_days: list[tuple[Picks, set[str]]] = []
@@ -286,25 +309,19 @@ def reader(
     Returns the gains, and per topic days 2-5 with feedback (for ``--save`` / ``--against``).
     """
     print("\nSimulated reader (days 2-5, F1 / P@k macro over topics):")
-    runs = {wd: runner.reader(wd) for wd in (True, False)}
+    runs = {wd: runner.reader(same if wd else plain) for wd in (True, False)}
     fed_views = {f"reader/{'desc' if wd else 'plain'}": runs[wd][1] for wd in runs}
     gains: dict[str, float] = {}
     for with_description, (without, fed) in runs.items():
-        a, b = Scores.mean(without), Scores.mean(fed)
         name = "with description" if with_description else "label + keywords"
-        paired = _standard_error([y.f1 - x.f1 for x, y in zip(without, fed, strict=True)])
-        print(
-            f"  {name:17}: no feedback {a.f1:.3f} / {a.p_at:.3f}   "
-            f"with feedback {b.f1:.3f} / {b.p_at:.3f}   gain {b.f1 - a.f1:+.3f} ± {paired:.3f}"
-        )
-        gains["desc" if with_description else "plain"] = b.f1 - a.f1
+        gains["desc" if with_description else "plain"] = _gain(name, without, fed)
     if not loto:
         return gains, fed_views
     grid = feedback_grid()
-    weighted = [
-        {wd: runner.reader(wd, partial(Matcher.recalibrated, calibration=c))[1] for wd in runs}
-        for c in grid
-    ]
+    weighted: list[dict[bool, list[Scores]]] = []
+    for c in grid:
+        adjust = partial(Matcher.recalibrated, calibration=c)
+        weighted.append({wd: runner.reader(same if wd else plain, adjust)[1] for wd in runs})
     n = len(setup.topics)
 
     def objective(k: int, topics: list[int]) -> float:
@@ -325,6 +342,39 @@ def reader(
             f"LOTO gain {held - base:+.3f}"
         )
     return gains, fed_views
+
+
+def _gain(name: str, without: list[Scores], fed: list[Scores]) -> float:
+    """Print one reader line (F1 / P@k without and with feedback, the gain ± its paired
+    standard error) and return the gain."""
+    a, b = Scores.mean(without), Scores.mean(fed)
+    paired = _standard_error([y.f1 - x.f1 for x, y in zip(without, fed, strict=True)])
+    print(
+        f"  {name:17}: no feedback {a.f1:.3f} / {a.p_at:.3f}   "
+        f"with feedback {b.f1:.3f} / {b.p_at:.3f}   gain {b.f1 - a.f1:+.3f} ± {paired:.3f}"
+    )
+    return b.f1 - a.f1
+
+
+def brief(runner: Runner) -> dict[str, list[Scores]]:
+    """Short typed topics (label + first keyword): both pools and the simulated reader, macro
+    means with their standard error over topics. Nothing is fitted on them."""
+    views = runner.views(variants=(("short", short),))
+    print(
+        '\nShort typed topics (label + first keyword: "two words and a keyword"; not fitted on),'
+        " macro over topics:"
+    )
+    print(f"  {'':28} {'P':>5} {'R':>5} {'F1':>5} {'P@k':>5}")
+    for view, label in (("all/short", "all papers"), ("day/short", "one day's papers")):
+        for head, s in (
+            (label, Scores.mean(views[view])),
+            ("± standard error", Scores.standard_error(views[view])),
+        ):
+            print(f"  {head:28} {s.precision:5.3f} {s.recall:5.3f} {s.f1:5.3f} {s.p_at:5.3f}")
+    without, fed = runner.reader(short)
+    print("  simulated reader (days 2-5, F1 / P@k):")
+    _gain("label + 1 keyword", without, fed)
+    return {**views, "reader/short": fed}
 
 
 def save(path: Path, setup: Setup, views: dict[str, list[Scores]]) -> None:
@@ -382,7 +432,8 @@ def main() -> None:
     parser.add_argument("--topics", type=Path, default=_shared("eval/dev_topics.json"))
     parser.add_argument("--no-loto", action="store_true", help="skip leave-one-topic-out")
     parser.add_argument(
-        "--semantic", action="store_true",
+        "--semantic",
+        action="store_true",
         help="blend in the semantic extra's embeddings (about 20 s a pool to embed)",
     )
     parser.add_argument("--save", type=Path, help="write this run's per-topic figures (JSON)")
@@ -402,11 +453,13 @@ def main() -> None:
     macro = table(setup, views)
     gap = {} if args.no_loto else loto(runner, setup)
     gains, fed = reader(runner, setup, loto=not args.no_loto)
+    briefly = brief(runner)
     goals(macro, gap, gains)
+    measured = {**views, **fed, **briefly}
     if args.save:
-        save(args.save, setup, {**views, **fed})
+        save(args.save, setup, measured)
     if args.against:
-        against(args.against, setup, {**views, **fed})
+        against(args.against, setup, measured)
     print(f"({time.perf_counter() - started:.1f} s)")
 
 
