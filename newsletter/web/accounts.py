@@ -162,13 +162,10 @@ def _apply_choices(subscriber: Subscriber, choices: Choices) -> None:
     for spec in choices.topics:
         old = kept.get(spec.label.casefold())
         if old is not None and not spec.authors and not spec.excluded:
-            # The form edits labels and keywords only; keep authors and exclusions set elsewhere.
+            # The form edits labels, keywords and descriptions (a ticked catalog topic brings
+            # its own); keep authors and exclusions set elsewhere.
             spec = TopicSpec(
-                spec.label,
-                spec.keywords,
-                tuple(old.authors),
-                tuple(old.excluded),
-                spec.description or old.description,
+                spec.label, spec.keywords, tuple(old.authors), tuple(old.excluded), spec.description
             )
         specs.append(spec)
     subscriber.topics = topic_rows(specs)

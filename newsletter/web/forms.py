@@ -25,6 +25,7 @@ MAX_CUSTOM_ROWS = 10
 MAX_EMAIL = 320
 MAX_LABEL = 200
 MAX_KEYWORDS = 2000
+MAX_DESCRIPTION = 1000
 MAX_SHORT = 64
 
 # Shown when JavaScript is off (or the browser's zone is missing); any IANA zone is accepted.
@@ -87,10 +88,11 @@ class CustomTopic:
 
     label: str = ""
     keywords: str = ""
+    description: str = ""  # what the topic covers, in the reader's own sentence or two
 
     @property
     def blank(self) -> bool:
-        return not self.label.strip() and not self.keywords.strip()
+        return not (self.label.strip() or self.keywords.strip() or self.description.strip())
 
 
 @dataclass
@@ -161,7 +163,11 @@ def read_topics_form(form: FormData) -> TopicsForm:
 def _read_topics(form: FormData, into: TopicsForm) -> None:
     into.catalog_ids = [v for v in form.getlist("topic") if isinstance(v, str)][:100]
     into.custom = [
-        CustomTopic(text(form, f"custom_label_{i}"), text(form, f"custom_keywords_{i}"))
+        CustomTopic(
+            text(form, f"custom_label_{i}"),
+            text(form, f"custom_keywords_{i}"),
+            text(form, f"custom_description_{i}"),
+        )
         for i in range(MAX_CUSTOM_ROWS)
     ]
     into.frequency = text(form, "frequency")
@@ -216,11 +222,19 @@ def _custom_topics(form: TopicsForm) -> list[TopicSpec]:
                 f"Keep a label under {MAX_LABEL} characters and keywords under {MAX_KEYWORDS}."
             )
             continue
-        if any(c in row.label + row.keywords for c in "\r\n\x00"):
-            form.errors[f"custom_{index}"] = "A topic cannot contain line breaks."
+        if len(row.description) > MAX_DESCRIPTION:
+            form.errors[f"custom_{index}"] = (
+                f"Keep what you say about the topic under {MAX_DESCRIPTION} characters: "
+                "a sentence or two."
+            )
             continue
+        if any(c in row.label + row.keywords for c in "\r\n\x00") or "\x00" in row.description:
+            form.errors[f"custom_{index}"] = "A topic's name and keywords cannot hold line breaks."
+            continue
+        # A description may run over lines as typed; matching reads it as one paragraph.
+        description = " ".join(row.description.split())
         try:
-            specs.append(TopicSpec.build(row.label, row.keywords))
+            specs.append(TopicSpec.build(row.label, row.keywords, description=description))
         except InvalidInput as exc:
             form.errors[f"custom_{index}"] = _sentence(exc.reason)
     return specs
@@ -287,5 +301,7 @@ def form_for(subscriber: Subscriber, catalog: Sequence[CatalogEntry]) -> TopicsF
         if known is not None:
             form.catalog_ids.append(known)
         else:
-            form.custom.append(CustomTopic(topic.label, ", ".join(topic.keywords)))
+            form.custom.append(
+                CustomTopic(topic.label, ", ".join(topic.keywords), topic.description)
+            )
     return form

@@ -75,6 +75,7 @@ def _fill_form(page: Any, email: str) -> None:
     page.get_by_label("LLM agents and tool use").check()
     page.get_by_label("Topic 1 name").fill("Speech")
     page.get_by_label("Topic 1 keywords").fill("speech recognition, text-to-speech")
+    page.get_by_label("Topic 1 in a sentence").fill("Machines that listen and talk:\nASR, TTS.")
 
 
 def test_subscribe_confirm_and_see_the_preview(
@@ -99,6 +100,7 @@ def test_subscribe_confirm_and_see_the_preview(
             "Asia/Tokyo",
         )
         assert [t.label for t in row.topics][-1] == "Speech"
+        assert row.topics[-1].description == "Machines that listen and talk: ASR, TTS."
 
     confirm_url = link_in(mail_to(smtp_server, "reader@example.org")[0], "confirm")
     page.goto(confirm_url)  # what a mail scanner does too: nothing changes

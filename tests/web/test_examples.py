@@ -101,7 +101,7 @@ def test_example_papers_by_id_link_or_title_and_unknown_ones_named(
     assert page.status_code == 400
     assert "line 2: “2499.99999”" in page.text and "line 5: “A title nobody wrote”" in page.text
     assert "Added: Self-supervised audio encoders; Grasping with Tactile Sensing" in page.text
-    kept = re.search(r'<textarea[^>]*>(.*?)</textarea>', page.text, re.S)
+    kept = re.search(r'<textarea id="examples"[^>]*>(.*?)</textarea>', page.text, re.S)
     assert kept and kept.group(1) == "2499.99999\nA title nobody wrote"  # nothing typed is lost
     assert _rated(db) == {
         ids["liked"]: (Verdict.LIKE, "speech recognition"),

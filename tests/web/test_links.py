@@ -181,6 +181,31 @@ def test_preferences_change_is_saved_and_confirmed_by_email(
     assert link_in(message, "preferences")
 
 
+def test_preferences_show_an_own_topics_description_and_edit_it(
+    client: TestClient, db: Database, web_settings: Settings
+) -> None:
+    with db.session() as session:
+        subscriber = create_subscriber(
+            session,
+            "member@example.org",
+            [TopicSpec.build("Speech", "ASR", description="Speech recognition and synthesis.")],
+            now=datetime.now(UTC),
+        )
+    path = _preferences(client, web_settings, subscriber)
+    page = client.get(path)
+    assert ">Speech recognition and synthesis.</textarea>" in page.text
+    fields = {"csrf_token": csrf_token(page.text), "frequency": "daily", "send_hour": "7",
+              "timezone": "UTC", "custom_label_0": "Speech", "custom_keywords_0": "ASR"}
+    for typed, stored in (("Spoken language, end to end.", "Spoken language, end to end."),
+                          ("", "")):
+        saved = client.post(path, data={**fields, "custom_description_0": typed})
+        assert saved.status_code == 200
+        with db.session() as session:
+            row = find_subscriber(session, "member@example.org")
+            assert row is not None
+            assert [(t.label, t.description) for t in row.topics] == [("Speech", stored)]
+
+
 def test_preferences_errors_keep_the_form(
     client: TestClient, db: Database, web_settings: Settings
 ) -> None:

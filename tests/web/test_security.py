@@ -130,6 +130,7 @@ def test_oversized_body_gets_413(client: TestClient) -> None:
         ("email", "a" * 400 + "@example.org", "email-error"),
         ("custom_label_0", "L" * 300, "custom_0-error"),
         ("custom_keywords_0", "k" * 2500, "custom_0-error"),
+        ("custom_description_0", "d" * 1200, "custom_0-error"),
         ("timezone", "Europe/" + "x" * 100, "timezone-error"),
     ],
 )

@@ -41,6 +41,7 @@ def test_home_page_has_the_form_and_trending_papers(client: TestClient) -> None:
     assert 'for="email"' in page.text and 'id="email"' in page.text
     assert 'name="topic" value="reasoning"' in page.text
     assert 'name="custom_label_0"' in page.text and 'name="custom_keywords_0"' in page.text
+    assert '<textarea id="custom_description_0" name="custom_description_0"' in page.text
     assert 'name="website"' in page.text  # honeypot
     assert 'id="trending-title"' in page.text
     assert '<script src="/static/timezone.js" defer></script>' in page.text
@@ -77,6 +78,42 @@ def test_new_address_becomes_pending_and_gets_a_confirmation(
     assert custom.keywords == ["quantization", "pruning"]
     [message] = mail_to(smtp_server, "ada@example.org")
     assert "/confirm/" in link_in(message, "confirm")
+
+
+def test_own_topic_described_in_a_sentence_is_stored_as_one_paragraph(
+    client: TestClient, db: Database
+) -> None:
+    # Matching reads a topic's description with the same say as its name and keywords. On the
+    # judged dev topics, descriptions that name the specifics (36 words on average) lift F1
+    # 0.759 -> 0.819 (make eval); their first 15 words, 0.783; a bare 8-word summary, 0.721.
+    response = subscribe(
+        client,
+        "ada@example.org",
+        topic=[],
+        custom_label_0="Model compression",
+        custom_keywords_0="quantization",
+        custom_description_0="Making trained models smaller:\r\n  distilled students,  pruning.",
+    )
+    assert response.status_code == 200
+    subscriber = _subscriber(db, "ada@example.org")
+    assert subscriber is not None
+    [topic] = subscriber.topics
+    assert (topic.label, topic.keywords) == ("Model compression", ["quantization"])
+    assert topic.description == "Making trained models smaller: distilled students, pruning."
+
+
+def test_an_overlong_description_is_refused_beside_its_topic_and_kept(
+    client: TestClient, db: Database
+) -> None:
+    response = subscribe(
+        client, "ada@example.org", custom_label_0="Speech", custom_description_0="words " * 200
+    )
+    assert response.status_code == 400
+    html = response.text
+    error = re.search(r'<p class="error-message" id="custom_0-error">(.*?)</p>', html, re.S)
+    assert error and "under 1000 characters: a sentence or two" in error.group(1)
+    assert ">" + "words " * 200 + "</textarea>" in html
+    assert _subscriber(db, "ada@example.org") is None
 
 
 def test_invalid_email_is_explained_beside_the_field_and_the_form_is_kept(
