@@ -116,6 +116,20 @@ def test_an_overlong_description_is_refused_beside_its_topic_and_kept(
     assert _subscriber(db, "ada@example.org") is None
 
 
+def test_a_description_without_a_name_or_keywords_is_refused_beside_its_row(
+    client: TestClient, db: Database
+) -> None:
+    response = subscribe(
+        client, "ada@example.org", custom_description_0="Machines that listen and talk."
+    )
+    assert response.status_code == 400
+    html = response.text
+    error = re.search(r'<p class="error-message" id="custom_0-error">(.*?)</p>', html, re.S)
+    assert error and "needs a label or some keywords" in error.group(1)
+    assert ">Machines that listen and talk.</textarea>" in html
+    assert _subscriber(db, "ada@example.org") is None
+
+
 def test_invalid_email_is_explained_beside_the_field_and_the_form_is_kept(
     client: TestClient, db: Database, smtp_server: SmtpServer
 ) -> None:
