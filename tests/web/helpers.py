@@ -37,6 +37,12 @@ class Clock:
         self.offset += timedelta(**delta)
 
 
+def error_message(html: str, field: str) -> str | None:
+    """The message shown beside ``field`` (its error id without "-error"), or None."""
+    found = re.search(rf'<p class="error-message" id="{field}-error">(.*?)</p>', html, re.S)
+    return found.group(1) if found else None
+
+
 def csrf_token(html: str) -> str:
     found = TOKEN.search(html)
     assert found, "no CSRF token in the page"

@@ -4,7 +4,6 @@ could not send, and what it accepts arrives, on the envelope exactly as stored."
 from __future__ import annotations
 
 import html
-import re
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -12,7 +11,7 @@ from sqlalchemy import func, select
 from newsletter.store.database import Database
 from newsletter.store.models import Subscriber
 from tests.smtp_server import SmtpServer
-from tests.web.helpers import mail_to, subscribe
+from tests.web.helpers import error_message, mail_to, subscribe
 
 
 def test_a_non_ascii_local_part_is_refused_by_the_form_with_a_reason(
@@ -20,9 +19,9 @@ def test_a_non_ascii_local_part_is_refused_by_the_form_with_a_reason(
 ) -> None:
     response = subscribe(client, "josé@exämple.org")
     assert response.status_code == 400
-    error = re.search(r'<p class="error-message" id="email-error">(.*?)</p>', response.text, re.S)
+    error = error_message(response.text, "email")
     assert error is not None
-    reason = html.unescape(error.group(1))
+    reason = html.unescape(error)
     assert "part before the @ has only plain letters, digits and punctuation" in reason
     assert "'é'" in reason
     assert "check your inbox" not in response.text.lower()

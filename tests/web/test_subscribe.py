@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -21,6 +21,7 @@ from tests.web.helpers import (
     Clock,
     account_emails,
     csrf_token,
+    error_message,
     link_in,
     mail_to,
     subscribe,
@@ -102,31 +103,30 @@ def test_own_topic_described_in_a_sentence_is_stored_as_one_paragraph(
     assert topic.description == "Making trained models smaller: distilled students, pruning."
 
 
-def test_an_overlong_description_is_refused_beside_its_topic_and_kept(
-    client: TestClient, db: Database
+@pytest.mark.parametrize(
+    ("fields", "reason", "kept"),
+    [
+        (
+            {"custom_label_0": "Speech", "custom_description_0": "words " * 200},
+            "under 1000 characters: a sentence or two",
+            "words " * 200,
+        ),
+        (
+            {"custom_description_0": "Machines that listen and talk."},
+            "needs a label or some keywords",
+            "Machines that listen and talk.",
+        ),
+    ],
+    ids=["overlong", "without-name-or-keywords"],
+)
+def test_a_bad_description_is_refused_beside_its_topic_and_kept(
+    client: TestClient, db: Database, fields: dict[str, str], reason: str, kept: str
 ) -> None:
-    response = subscribe(
-        client, "ada@example.org", custom_label_0="Speech", custom_description_0="words " * 200
-    )
+    response = subscribe(client, "ada@example.org", **fields)
     assert response.status_code == 400
-    html = response.text
-    error = re.search(r'<p class="error-message" id="custom_0-error">(.*?)</p>', html, re.S)
-    assert error and "under 1000 characters: a sentence or two" in error.group(1)
-    assert ">" + "words " * 200 + "</textarea>" in html
-    assert _subscriber(db, "ada@example.org") is None
-
-
-def test_a_description_without_a_name_or_keywords_is_refused_beside_its_row(
-    client: TestClient, db: Database
-) -> None:
-    response = subscribe(
-        client, "ada@example.org", custom_description_0="Machines that listen and talk."
-    )
-    assert response.status_code == 400
-    html = response.text
-    error = re.search(r'<p class="error-message" id="custom_0-error">(.*?)</p>', html, re.S)
-    assert error and "needs a label or some keywords" in error.group(1)
-    assert ">Machines that listen and talk.</textarea>" in html
+    error = error_message(response.text, "custom_0")
+    assert error and reason in error
+    assert ">" + kept + "</textarea>" in response.text
     assert _subscriber(db, "ada@example.org") is None
 
 
@@ -140,8 +140,8 @@ def test_invalid_email_is_explained_beside_the_field_and_the_form_is_kept(
     html = response.text
     assert 'aria-describedby="email-hint email-error"' in html
     assert 'aria-invalid="true"' in html
-    error = re.search(r'<p class="error-message" id="email-error">(.*?)</p>', html, re.S)
-    assert error and "@-sign" in error.group(1)
+    error = error_message(html, "email")
+    assert error and "@-sign" in error
     assert 'value="not-an-address"' in html
     assert 'value="Speech"' in html and 'value="ASR, TTS"' in html
     assert 'value="reasoning" id="topic-reasoning"' in html and "checked" in html
