@@ -1,7 +1,9 @@
 """How far the matcher's own scores could go on the dev topics: bounds, not figures to tune.
 
-Run from the repository root: ``python bench/eval_bounds.py`` (a few seconds). On all papers as
-one pool, per view (with and without the description), macro over topics:
+Run from the repository root: ``python bench/eval_bounds.py [--semantic]`` (under a minute; with
+``--semantic``, the blend with the semantic extra's embeddings, a few minutes). On all papers as
+one pool, per way of writing the topic (with the description, label + keywords, and the short
+label + first keyword of ``make eval``), macro over topics:
 
 * **shipped cut**: F1 at the shipped cut (``Z_CUT``), read off the same z-scores (without the
   title and author overrides, so slightly below ``make eval``);
@@ -25,6 +27,7 @@ next on this data, and no reader's verdicts can lift days 2-5 far.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -38,7 +41,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from eval_matching import Runner, Setup, _shared, load, plain, score_days  # noqa: E402
+from eval_matching import (  # noqa: E402
+    Runner,
+    Setup,
+    Variant,
+    _shared,
+    load,
+    plain,
+    same,
+    score_days,
+    short,
+)
 
 from newsletter.matching.papers import normalized_title  # noqa: E402
 from newsletter.matching.relevance import Z_CUT, Calibration  # noqa: E402
@@ -50,16 +63,25 @@ def f1(selected: np.ndarray, relevant: np.ndarray) -> float:
     return 0.0 if hits == 0 else 2 * hits / int(selected.sum() + relevant.sum())
 
 
+# Every way of writing a topic that ``make eval`` measures.
+WAYS: tuple[tuple[str, Variant], ...] = (("desc", same), ("plain", plain), ("short", short))
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--semantic", action="store_true", help="bounds of the blend with the semantic extra"
+    )
+    args = parser.parse_args()
     setup = load(_shared("data/papers.json"), _shared("eval/dev_topics.json"))
-    runner = Runner(setup)
+    runner = Runner(setup, semantic=args.semantic)
     matcher = runner.matchers[0]
     titles = [normalized_title(p.title) for p in matcher.papers]
     truth = np.array([[t in setup.truth[tid] for tid, _ in setup.topics] for t in titles])
     model = matcher.model.recalibrated(Calibration(cut=0.0))  # relevance = logistic(z)
     scores: dict[str, np.ndarray] = {}
     print(f"{'view':6} {'shipped cut':>11} {'best cut':>9} {'per-topic cut':>14} {'AP':>6}")
-    for name, variant in (("desc", lambda s: s), ("plain", plain)):
+    for name, variant in WAYS:
         relevance = model.judge_many([variant(s) for _, s in setup.topics]).relevance
         z = np.log(np.clip(relevance, 1e-12, 1) / np.clip(1 - relevance, 1e-12, 1))
         topics = range(z.shape[1])
@@ -122,7 +144,7 @@ def oracle_reader(runner: Runner, setup: Setup) -> None:
     """Every paper of the other days judged and fed to the shipped verdict weights."""
     print("\nOracle reader (days 2-5; every paper of the other days judged), macro F1:")
     days = runner.matchers[1:]
-    for name, variant in (("desc", lambda s: s), ("plain", plain)):
+    for name, variant in WAYS:
         base = [(tid, variant(spec)) for tid, spec in setup.topics]
         picked = [runner.picks(m, base) for m in days]
         unfed, fed = [], []
