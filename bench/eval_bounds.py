@@ -1,7 +1,7 @@
 """How far the matcher's own scores could go on the dev topics: bounds, not figures to tune.
 
-Run from the repository root: ``python bench/eval_bounds.py [--semantic]`` (under a minute; with
-``--semantic``, the blend with the semantic extra's embeddings, a few minutes). On all papers as
+Run from the repository root: ``python bench/eval_bounds.py [--semantic]`` (about 40 s; with
+``--semantic``, the blend with the semantic extra's embeddings, about 70 s). On all papers as
 one pool, per way of writing the topic (with the description, label + keywords, and the short
 label + first keyword of ``make eval``), macro over topics:
 
