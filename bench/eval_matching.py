@@ -180,6 +180,8 @@ def short(spec: TopicSpec) -> TopicSpec:
 Variant = Callable[[TopicSpec], TopicSpec]
 # The views fitted on and scored against the goals: with description, and label + keywords.
 FITTED: tuple[tuple[str, Variant], ...] = (("desc", same), ("plain", plain))
+# How the simulated reader's lines name them.
+SPOKEN = {"desc": "with description", "plain": "label + keywords"}
 
 
 class Runner:
@@ -309,23 +311,20 @@ def reader(
     Returns the gains, and per topic days 2-5 with feedback (for ``--save`` / ``--against``).
     """
     print("\nSimulated reader (days 2-5, F1 / P@k macro over topics):")
-    runs = {wd: runner.reader(same if wd else plain) for wd in (True, False)}
-    fed_views = {f"reader/{'desc' if wd else 'plain'}": runs[wd][1] for wd in runs}
-    gains: dict[str, float] = {}
-    for with_description, (without, fed) in runs.items():
-        name = "with description" if with_description else "label + keywords"
-        gains["desc" if with_description else "plain"] = _gain(name, without, fed)
+    runs = {name: runner.reader(variant) for name, variant in FITTED}
+    fed_views = {f"reader/{name}": fed for name, (_, fed) in runs.items()}
+    gains = {name: _gain(SPOKEN[name], without, fed) for name, (without, fed) in runs.items()}
     if not loto:
         return gains, fed_views
     grid = feedback_grid()
-    weighted: list[dict[bool, list[Scores]]] = []
+    weighted: list[dict[str, list[Scores]]] = []
     for c in grid:
         adjust = partial(Matcher.recalibrated, calibration=c)
-        weighted.append({wd: runner.reader(same if wd else plain, adjust)[1] for wd in runs})
+        weighted.append({name: runner.reader(variant, adjust)[1] for name, variant in FITTED})
     n = len(setup.topics)
 
     def objective(k: int, topics: list[int]) -> float:
-        return sum(weighted[k][wd][i].f1 for wd in runs for i in topics) / (2 * len(topics))
+        return sum(weighted[k][v][i].f1 for v in runs for i in topics) / (2 * len(topics))
 
     fitted = max(range(len(grid)), key=lambda k: objective(k, list(range(n))))
     chosen = [
@@ -333,12 +332,11 @@ def reader(
         for i in range(n)
     ]
     print(f"  LOTO over {len(grid)} verdict weightings; fitted on all: {grid[fitted].describe()}")
-    for wd in runs:
-        base = Scores.mean(runs[wd][0]).f1
-        held = sum(weighted[chosen[i]][wd][i].f1 for i in range(n)) / n
-        name = "with description" if wd else "label + keywords"
+    for v in runs:
+        base = Scores.mean(runs[v][0]).f1
+        held = sum(weighted[chosen[i]][v][i].f1 for i in range(n)) / n
         print(
-            f"  {name:17}: fitted gain {Scores.mean(weighted[fitted][wd]).f1 - base:+.3f}   "
+            f"  {SPOKEN[v]:17}: fitted gain {Scores.mean(weighted[fitted][v]).f1 - base:+.3f}   "
             f"LOTO gain {held - base:+.3f}"
         )
     return gains, fed_views
